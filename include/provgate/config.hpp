@@ -1,0 +1,49 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace provgate {
+
+// A configuration error; what() reads "file:line:column: key "k": problem".
+class config_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class log_level { debug, info, warning, error };
+
+struct database_settings {
+    std::string dsn;       // the worker's connection (least-privilege role)
+    std::string admin_dsn; // provgatectl's; empty means libpq's PG* variables
+    int statement_timeout_ms = 2000;
+};
+
+struct log_settings {
+    log_level level = log_level::info;
+    std::string file; // empty: standard error
+};
+
+// The whole YAML file, validated. Keys and defaults are listed in README.md.
+struct config {
+    std::string source; // the file it was read from
+
+    std::string base_url;    // public, e.g. "https://prov.example.net/prov"
+    std::string base_path;   // the path part of base_url, e.g. "/prov"
+    std::string listen;      // "host:port" or an absolute Unix socket path
+    int threads = 32;
+    std::string templates_dir;
+    bool disable_auto_provision_security = false;
+    int token_lifetime_days = 0; // 0: tokens do not expire
+    database_settings database;
+    log_settings log;
+};
+
+// Reads and validates the file as a whole. Throws config_error naming the
+// file, line, column and key of the first problem found.
+config load_config(const std::string& path);
+
+// "debug", "info", ... as written in the file.
+const char* to_string(log_level level);
+
+} // namespace provgate

@@ -1,0 +1,46 @@
+#pragma once
+
+#include "provgate/mac_address.hpp"
+#include "provgate/store.hpp"
+#include "provgate/token.hpp"
+
+namespace provgate {
+
+// Why a request ended as it did: logged and stored in the audit table. Only
+// served and not_modified send the file; every other outcome a client can
+// cause looks the same to it (one 404).
+enum class outcome {
+    served,
+    not_modified,
+    method_not_allowed,
+    malformed_path,
+    unknown_file,
+    unknown_token,
+    mac_mismatch,
+    revoked,
+    expired,
+    no_account,
+    disabled,
+    wrong_vendor_file,
+    legacy_disabled,
+    unknown_mac,
+    render_failed,
+    internal_error,
+    database_unavailable,
+};
+
+// The name stored in fetch_audit.outcome.
+const char* to_string(outcome o);
+
+// May the device found by a presented token receive the file that names
+// requested? The digest is compared again in constant time, so that the
+// decision never rests on the database's comparison alone.
+outcome check_secure_fetch(const device_record& device,
+                           const token_digest& presented,
+                           const mac_address& requested);
+
+// May the device found by MAC receive its file through the legacy shared
+// path (already known to be enabled)?
+outcome check_legacy_fetch(const device_record& device);
+
+} // namespace provgate

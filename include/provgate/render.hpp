@@ -1,0 +1,61 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "provgate/phones.hpp"
+
+namespace provgate {
+
+// One row of provgate.sip_accounts (see sql/ and README.md).
+struct sip_account {
+    std::string extension;
+    std::string auth_user;
+    std::string password;
+    std::string display_name;
+    std::string sip_server;
+    int sip_port = 5060;
+    std::string transport; // "udp", "tcp" or "tls"
+    bool enabled = false;
+};
+
+// A template could not be loaded; what() names the file.
+class template_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// A value cannot be written safely in the file's format; what() names the
+// field but never its value.
+class render_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// The templates of every file rule, parsed once at start.
+class template_set {
+public:
+    // Loads <dir>/<vendor>/<template_name> for every rule. Throws
+    // template_error for a missing, unreadable or invalid template, and for
+    // one that uses unescaped tags ("{{{x}}}", "{{&x}}").
+    static std::shared_ptr<const template_set> load(const std::string& dir);
+
+    // Renders the file of rule for account. provisioning_url is the URL the
+    // phone fetched through, minus the file name; the template sets it as the
+    // phone's own provisioning server. Throws render_error if a value cannot
+    // be represented safely in the rule's format.
+    std::string render(const file_rule& rule, const sip_account& account,
+                       const std::string& provisioning_url) const;
+
+private:
+    std::map<const file_rule*, std::string> sources_;
+};
+
+// Escaping per format, exposed for the tests. Throws render_error naming
+// field if value holds a character the format cannot carry.
+std::string escape_value(file_format format, const std::string& field,
+                         const std::string& value);
+
+} // namespace provgate

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "provgate/render.hpp"
+#include "provgate/token.hpp"
+
+namespace provgate {
+
+// A device row joined with its SIP account, as the worker reads it.
+struct device_record {
+    std::int64_t id = 0;
+    std::string mac;    // twelve lower-case hex digits
+    std::string vendor; // empty if the operator did not set one
+    std::string model;
+    token_digest token_hash{};
+    bool expired = false;
+    bool revoked = false;
+    bool has_account = false; // false if the extension has no account row
+    sip_account account;
+};
+
+// One row of provgate.fetch_audit. Every text field must already be
+// sanitized; none may hold a password or a whole token.
+struct audit_record {
+    std::string client_addr;
+    std::string method;
+    std::string file;
+    std::string token_prefix;
+    std::string mac;
+    std::optional<std::int64_t> device_id;
+    std::string vendor;
+    int status = 0;
+    std::string outcome;
+    bool legacy = false;
+    std::string user_agent;
+    std::string request_id;
+};
+
+// The database cannot be reached or refused a query; the request should be
+// answered 503. what() holds no SQL and no parameter values.
+class database_unavailable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// The worker's view of PostgreSQL: one connection, opened lazily, with its
+// statements prepared once. Not thread-safe: each worker thread owns one.
+class store {
+public:
+    store(std::string dsn, int statement_timeout_ms);
+    ~store();
+
+    store(const store&) = delete;
+    store& operator=(const store&) = delete;
+
+    // The device holding this token hash. Throws database_unavailable.
+    std::optional<device_record> find_by_token(const token_digest& digest);
+
+    // The device with this MAC, for the legacy shared layout. Throws
+    // database_unavailable.
+    std::optional<device_record> find_by_mac(const std::string& mac);
+
+    // Inserts one audit row. Throws database_unavailable.
+    void record_fetch(const audit_record& record);
+
+    struct state; // the connection and its settings, in store.cpp
+
+private:
+    std::unique_ptr<state> state_;
+};
+
+} // namespace provgate

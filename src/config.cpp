@@ -1,0 +1,288 @@
+// Reading the YAML configuration. This is the one file that knows yaml-cpp:
+// it checks every key and value and turns the library's exceptions into
+// config_error messages that name the file, line, column and key.
+
+#include "provgate/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <map>
+#include <set>
+
+namespace provgate {
+
+namespace {
+
+// Where a problem is: file name and yaml-cpp's zero-based mark.
+struct location {
+    const std::string& file;
+    const YAML::Mark& mark;
+};
+
+
+[[noreturn]] void fail(const location& at, const std::string& key,
+                       const std::string& problem) {
+    throw config_error(at.file + ":" + std::to_string(at.mark.line + 1) + ":" +
+                       std::to_string(at.mark.column + 1) + ": key \"" + key +
+                       "\": " + problem);
+}
+
+
+std::string read_string(const std::string& file, const std::string& key,
+                        const YAML::Node& value) {
+    if (!value.IsScalar()) {
+        fail({file, value.Mark()}, key, "expected a string");
+    }
+    return value.Scalar();
+}
+
+
+int read_int(const std::string& file, const std::string& key,
+             const YAML::Node& value, int min, int max) {
+    int result = 0;
+    if (!value.IsScalar() || !YAML::convert<int>::decode(value, result) ||
+        result < min || result > max) {
+        fail({file, value.Mark()}, key,
+             "expected an integer from " + std::to_string(min) + " to " +
+                 std::to_string(max));
+    }
+    return result;
+}
+
+
+bool read_bool(const std::string& file, const std::string& key,
+               const YAML::Node& value) {
+    bool result = false;
+    if (!value.IsScalar() || !YAML::convert<bool>::decode(value, result)) {
+        fail({file, value.Mark()}, key, "expected true or false");
+    }
+    return result;
+}
+
+
+using key_reader = std::function<void(const std::string& key,
+                                      const YAML::Node& value)>;
+
+
+// Walks a mapping, handing each known key to its reader; unknown keys and
+// missing required ones are errors.
+void read_mapping(const std::string& file, const std::string& path,
+                  const YAML::Node& node,
+                  const std::map<std::string, key_reader>& readers,
+                  const std::set<std::string>& required) {
+    if (!node.IsMap()) {
+        fail({file, node.Mark()}, path.empty() ? "(top level)" : path,
+             "expected a mapping");
+    }
+
+    std::set<std::string> seen;
+    for (const auto& entry : node) {
+        const std::string name = entry.first.Scalar();
+        const std::string key = path.empty() ? name : path + "." + name;
+        const auto reader = readers.find(name);
+        if (reader == readers.end()) {
+            fail({file, entry.first.Mark()}, key, "unrecognized key");
+        }
+        if (!seen.insert(name).second) {
+            fail({file, entry.first.Mark()}, key, "duplicate key");
+        }
+        reader->second(key, entry.second);
+    }
+
+    for (const std::string& name : required) {
+        if (seen.count(name) == 0) {
+            fail({file, node.Mark()}, path.empty() ? name : path + "." + name,
+                 "missing required key");
+        }
+    }
+}
+
+
+// Accepts "http(s)://host[:port]/path" with a non-empty path and no query;
+// returns the path without a trailing slash.
+std::string base_path_of(const std::string& url) {
+    std::size_t scheme_end = std::string::npos;
+    if (url.starts_with("https://")) {
+        scheme_end = 8;
+    } else if (url.starts_with("http://")) {
+        scheme_end = 7;
+    } else {
+        return "";
+    }
+
+    const std::size_t path_start = url.find('/', scheme_end);
+    if (path_start == std::string::npos || path_start == scheme_end ||
+        url.find_first_of("?#% ", scheme_end) != std::string::npos) {
+        return "";
+    }
+    std::string path = url.substr(path_start);
+    while (path.size() > 1 && path.back() == '/') {
+        path.pop_back();
+    }
+    return path == "/" ? "" : path;
+}
+
+
+void read_database(const std::string& file, const std::string& path,
+                   const YAML::Node& node, database_settings& out) {
+    read_mapping(
+        file, path, node,
+        {
+            {"dsn",
+             [&](auto& key, auto& value) {
+                 out.dsn = read_string(file, key, value);
+             }},
+            {"admin_dsn",
+             [&](auto& key, auto& value) {
+                 out.admin_dsn = read_string(file, key, value);
+             }},
+            {"statement_timeout_ms",
+             [&](auto& key, auto& value) {
+                 out.statement_timeout_ms =
+                     read_int(file, key, value, 1, 600000);
+             }},
+        },
+        {"dsn"});
+}
+
+
+void read_log(const std::string& file, const std::string& path,
+              const YAML::Node& node, log_settings& out) {
+    static const std::map<std::string, log_level> levels = {
+        {"debug", log_level::debug},
+        {"info", log_level::info},
+        {"warning", log_level::warning},
+        {"error", log_level::error},
+    };
+
+    read_mapping(
+        file, path, node,
+        {
+            {"level",
+             [&](auto& key, auto& value) {
+                 const auto level = levels.find(read_string(file, key, value));
+                 if (level == levels.end()) {
+                     fail({file, value.Mark()}, key,
+                          "expected one of debug, info, warning, error");
+                 }
+                 out.level = level->second;
+             }},
+            {"file",
+             [&](auto& key, auto& value) {
+                 out.file = read_string(file, key, value);
+             }},
+        },
+        {});
+}
+
+
+void check_listen(const std::string& file, const YAML::Node& value,
+                  const std::string& listen) {
+    if (listen.starts_with("/")) {
+        return;
+    }
+    const std::size_t colon = listen.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+        fail({file, value.Mark()}, "listen",
+             "expected \"host:port\" or an absolute socket path");
+    }
+    int port = 0;
+    const YAML::Node port_node(listen.substr(colon + 1));
+    if (!YAML::convert<int>::decode(port_node, port) || port < 1 ||
+        port > 65535) {
+        fail({file, value.Mark()}, "listen", "port must be from 1 to 65535");
+    }
+}
+
+
+config read_top_level(const std::string& file, const YAML::Node& root) {
+    config cfg;
+    cfg.source = file;
+    read_mapping(
+        file, "", root,
+        {
+            {"base_url",
+             [&](auto& key, auto& value) {
+                 cfg.base_url = read_string(file, key, value);
+                 cfg.base_path = base_path_of(cfg.base_url);
+                 if (cfg.base_path.empty()) {
+                     fail({file, value.Mark()}, key,
+                          "expected an http:// or https:// URL with a path, "
+                          "such as \"https://prov.example.net/prov\"");
+                 }
+                 while (cfg.base_url.ends_with("/")) {
+                     cfg.base_url.pop_back();
+                 }
+             }},
+            {"listen",
+             [&](auto& key, auto& value) {
+                 cfg.listen = read_string(file, key, value);
+                 check_listen(file, value, cfg.listen);
+             }},
+            {"threads",
+             [&](auto& key, auto& value) {
+                 cfg.threads = read_int(file, key, value, 1, 1024);
+             }},
+            {"templates_dir",
+             [&](auto& key, auto& value) {
+                 cfg.templates_dir = read_string(file, key, value);
+             }},
+            {"disable_auto_provision_security",
+             [&](auto& key, auto& value) {
+                 cfg.disable_auto_provision_security =
+                     read_bool(file, key, value);
+             }},
+            {"token_lifetime_days",
+             [&](auto& key, auto& value) {
+                 cfg.token_lifetime_days = read_int(file, key, value, 0, 36500);
+             }},
+            {"database",
+             [&](auto& key, auto& value) {
+                 read_database(file, key, value, cfg.database);
+             }},
+            {"log",
+             [&](auto& key, auto& value) {
+                 read_log(file, key, value, cfg.log);
+             }},
+        },
+        {"base_url", "listen", "templates_dir", "database"});
+    return cfg;
+}
+
+} // namespace
+
+
+config load_config(const std::string& path) {
+    YAML::Node root;
+    try {
+        root = YAML::LoadFile(path);
+    } catch (const YAML::BadFile&) {
+        throw config_error("could not open configuration file \"" + path +
+                           "\"");
+    } catch (const YAML::Exception& e) {
+        throw config_error(path + ":" + std::to_string(e.mark.line + 1) + ":" +
+                           std::to_string(e.mark.column + 1) + ": " + e.msg);
+    }
+    if (!root.IsDefined() || root.IsNull()) {
+        throw config_error(path + ":1:1: configuration file is empty");
+    }
+    return read_top_level(path, root);
+}
+
+
+const char* to_string(log_level level) {
+    switch (level) {
+    case log_level::debug:
+        return "debug";
+    case log_level::info:
+        return "info";
+    case log_level::warning:
+        return "warning";
+    case log_level::error:
+        return "error";
+    }
+    return "info";
+}
+
+} // namespace provgate

@@ -1,0 +1,175 @@
+// The FastCGI side of the worker: the listening socket, one libfcgi accept
+// loop per thread, and the translation between FastCGI parameters and the
+// request and response values the rest of provgate works with.
+
+#include "provgate/fcgi_server.hpp"
+
+#include <fcgiapp.h>
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace provgate {
+
+namespace {
+
+constexpr int listen_backlog = 1024;
+
+
+int open_unix_socket(const std::string& path) {
+    sockaddr_un addr{};
+    if (path.size() >= sizeof(addr.sun_path)) {
+        throw std::system_error(ENAMETOOLONG, std::generic_category(),
+                                "cannot listen on \"" + path + "\"");
+    }
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        throw std::system_error(errno, std::generic_category(),
+                                "could not create socket");
+    }
+    ::unlink(path.c_str()); // a socket left behind by an earlier run
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        listen(fd, listen_backlog) != 0) {
+        const int saved = errno;
+        ::close(fd);
+        throw std::system_error(saved, std::generic_category(),
+                                "could not listen on \"" + path + "\"");
+    }
+    return fd;
+}
+
+
+int open_tcp_socket(const std::string& listen) {
+    const std::size_t colon = listen.rfind(':');
+    std::string host = listen.substr(0, colon);
+    const std::string port = listen.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
+    if (rc != 0) {
+        throw std::system_error(EINVAL, std::generic_category(),
+                                "could not resolve \"" + listen +
+                                    "\": " + gai_strerror(rc));
+    }
+    std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(found,
+                                                              freeaddrinfo);
+
+    const int fd = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        throw std::system_error(errno, std::generic_category(),
+                                "could not create socket");
+    }
+    const int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (bind(fd, found->ai_addr, found->ai_addrlen) != 0 ||
+        ::listen(fd, listen_backlog) != 0) {
+        const int saved = errno;
+        ::close(fd);
+        throw std::system_error(saved, std::generic_category(),
+                                "could not listen on \"" + listen + "\"");
+    }
+    return fd;
+}
+
+
+std::string param(const FCGX_Request& req, const char* name) {
+    const char* value = FCGX_GetParam(name, req.envp);
+    return value != nullptr ? value : "";
+}
+
+
+request read_request(const FCGX_Request& fcgi) {
+    request req;
+    req.method = param(fcgi, "REQUEST_METHOD");
+    req.uri = param(fcgi, "REQUEST_URI");
+    req.user_agent = param(fcgi, "HTTP_USER_AGENT");
+    req.client_addr = param(fcgi, "REMOTE_ADDR");
+    req.if_none_match = param(fcgi, "HTTP_IF_NONE_MATCH");
+    req.request_id = param(fcgi, "PROVGATE_REQUEST_ID");
+    return req;
+}
+
+
+void write_response(FCGX_Request& fcgi, const response& r, bool head) {
+    std::string out = "Status: " + status_line(r.status) + "\r\n";
+    out += "Cache-Control: no-store\r\n";
+    for (const auto& [name, value] : r.headers) {
+        out += name + ": " + value + "\r\n";
+    }
+    // RFC 9110, section 8.6: a 304 carries no Content-Length of its own; a
+    // HEAD answer carries the length the GET body would have.
+    if (r.status != 304) {
+        out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+    }
+    out += "\r\n";
+    if (!head && r.status != 304) {
+        out += r.body;
+    }
+    FCGX_PutStr(out.data(), static_cast<int>(out.size()), fcgi.out);
+}
+
+
+void accept_loop(int listen_fd, const responder& respond) {
+    FCGX_Request fcgi;
+    FCGX_InitRequest(&fcgi, listen_fd, 0);
+
+    // libfcgi keeps a kept-alive connection inside the request object and
+    // waits on it in the next accept, so no lock is held around the call.
+    while (FCGX_Accept_r(&fcgi) >= 0) {
+        const request req = read_request(fcgi);
+        const response r = respond(req);
+        write_response(fcgi, r, req.method == "HEAD");
+        FCGX_Finish_r(&fcgi);
+    }
+}
+
+} // namespace
+
+
+int open_listen_socket(const std::string& listen) {
+    if (listen.starts_with("/")) {
+        return open_unix_socket(listen);
+    }
+    return open_tcp_socket(listen);
+}
+
+
+void serve_fastcgi(int listen_fd, int threads,
+                   const std::function<responder()>& make_responder) {
+    if (FCGX_Init() != 0) {
+        throw std::runtime_error("cannot initialise libfcgi");
+    }
+
+    std::vector<std::thread> pool;
+    pool.reserve(static_cast<std::size_t>(threads));
+    for (int i = 0; i < threads; ++i) {
+        pool.emplace_back(
+            [listen_fd, respond = make_responder()] {
+                accept_loop(listen_fd, respond);
+            });
+    }
+    for (std::thread& t : pool) {
+        t.join();
+    }
+}
+
+} // namespace provgate

@@ -1,0 +1,88 @@
+// The decisions of the secure path, apart from any I/O: given what the
+// database holds for a token or MAC, may this file be served?
+
+#include "provgate/policy.hpp"
+
+namespace provgate {
+
+namespace {
+
+// Checks common to both paths, once the device is known.
+outcome check_device_state(const device_record& device) {
+    if (device.revoked) {
+        return outcome::revoked;
+    }
+    if (device.expired) {
+        return outcome::expired;
+    }
+    if (!device.has_account) {
+        return outcome::no_account;
+    }
+    if (!device.account.enabled) {
+        return outcome::disabled;
+    }
+    return outcome::served;
+}
+
+} // namespace
+
+
+const char* to_string(outcome o) {
+    switch (o) {
+    case outcome::served:
+        return "served";
+    case outcome::not_modified:
+        return "not_modified";
+    case outcome::method_not_allowed:
+        return "method_not_allowed";
+    case outcome::malformed_path:
+        return "malformed_path";
+    case outcome::unknown_file:
+        return "unknown_file";
+    case outcome::unknown_token:
+        return "unknown_token";
+    case outcome::mac_mismatch:
+        return "mac_mismatch";
+    case outcome::revoked:
+        return "revoked";
+    case outcome::expired:
+        return "expired";
+    case outcome::no_account:
+        return "no_account";
+    case outcome::disabled:
+        return "disabled";
+    case outcome::wrong_vendor_file:
+        return "wrong_vendor_file";
+    case outcome::legacy_disabled:
+        return "legacy_disabled";
+    case outcome::unknown_mac:
+        return "unknown_mac";
+    case outcome::render_failed:
+        return "render_failed";
+    case outcome::internal_error:
+        return "internal_error";
+    case outcome::database_unavailable:
+        return "database_unavailable";
+    }
+    return "unknown";
+}
+
+
+outcome check_secure_fetch(const device_record& device,
+                           const token_digest& presented,
+                           const mac_address& requested) {
+    if (!digest_equal(device.token_hash, presented)) {
+        return outcome::unknown_token;
+    }
+    if (device.mac != requested.to_string()) {
+        return outcome::mac_mismatch;
+    }
+    return check_device_state(device);
+}
+
+
+outcome check_legacy_fetch(const device_record& device) {
+    return check_device_state(device);
+}
+
+} // namespace provgate

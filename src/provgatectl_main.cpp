@@ -1,0 +1,174 @@
+// provgatectl: the operator's command line. Wiring only: parse the command,
+// call device_admin, print. The one line on standard output of activate and
+// rotate is the device's URL; everything else goes to standard error.
+
+#include "provgate/admin.hpp"
+#include "provgate/config.hpp"
+
+#include <CLI/CLI.hpp>
+#include <pqxx/except>
+
+#include <iomanip>
+#include <iostream>
+
+#ifndef PROVGATE_SQL_DIR
+#define PROVGATE_SQL_DIR "/usr/local/share/provgate/sql"
+#endif
+
+namespace {
+
+struct options {
+    std::string config_path = "/etc/provgate/provgate.yaml";
+    std::string dsn; // overrides database.admin_dsn
+    std::string sql_dir = PROVGATE_SQL_DIR;
+    std::string mac;
+    std::string extension;
+    std::string vendor;
+    std::string model;
+    int lifetime_days = -1; // -1: token_lifetime_days from the file
+};
+
+
+provgate::mac_address parse_mac(const std::string& text) {
+    const auto mac = provgate::mac_address::parse(text);
+    if (!mac) {
+        throw provgate::admin_error("invalid MAC address \"" + text + "\"");
+    }
+    return *mac;
+}
+
+
+void print_summary(const provgate::device_summary& d) {
+    std::cout << "mac:             " << d.mac << '\n'
+              << "vendor:          " << d.vendor << '\n'
+              << "model:           " << d.model << '\n'
+              << "extension:       " << d.extension << '\n'
+              << "state:           " << d.state << '\n'
+              << "created:         " << d.created_at << '\n'
+              << "token issued:    " << d.token_issued_at << '\n'
+              << "expires:         " << (d.expires_at.empty() ? "never" : d.expires_at)
+              << '\n'
+              << "revoked:         " << d.revoked_at << '\n';
+}
+
+
+void print_list(const std::vector<provgate::device_summary>& devices) {
+    std::cout << std::left << std::setw(13) << "MAC" << std::setw(12)
+              << "VENDOR" << std::setw(12) << "MODEL" << std::setw(12)
+              << "EXTENSION" << std::setw(9) << "STATE"
+              << "EXPIRES" << '\n';
+    for (const auto& d : devices) {
+        std::cout << std::setw(13) << d.mac << std::setw(12) << d.vendor
+                  << std::setw(12) << d.model << std::setw(12) << d.extension
+                  << std::setw(9) << d.state
+                  << (d.expires_at.empty() ? "never" : d.expires_at) << '\n';
+    }
+}
+
+
+// The URL a phone is given: the base, its token, and a slash to which the
+// phone appends the file name it asks for.
+std::string device_url(const provgate::config& cfg, const std::string& token) {
+    return cfg.base_url + "/" + token + "/";
+}
+
+
+int run(const std::string& command, const options& opt) {
+    const provgate::config cfg = provgate::load_config(opt.config_path);
+    const std::string dsn = opt.dsn.empty() ? cfg.database.admin_dsn : opt.dsn;
+    const int days =
+        opt.lifetime_days >= 0 ? opt.lifetime_days : cfg.token_lifetime_days;
+
+    if (command == "migrate") {
+        provgate::apply_migrations(dsn, opt.sql_dir, std::cerr);
+        return 0;
+    }
+
+    provgate::device_admin admin(dsn);
+    if (command == "activate") {
+        const auto minted = admin.activate(parse_mac(opt.mac), opt.extension,
+                                           opt.vendor, opt.model, days);
+        std::cerr << "activated device \"" << parse_mac(opt.mac).to_string()
+                  << "\" for extension \"" << opt.extension << "\"\n";
+        std::cout << device_url(cfg, minted.token) << std::endl;
+    } else if (command == "rotate") {
+        const auto minted = admin.rotate(parse_mac(opt.mac), days);
+        std::cerr << "rotated token of device \""
+                  << parse_mac(opt.mac).to_string()
+                  << "\"; the previous URL no longer works\n";
+        std::cout << device_url(cfg, minted.token) << std::endl;
+    } else if (command == "revoke") {
+        admin.revoke(parse_mac(opt.mac));
+        std::cerr << "revoked device \"" << parse_mac(opt.mac).to_string()
+                  << "\"\n";
+    } else if (command == "list") {
+        print_list(admin.list());
+    } else if (command == "show") {
+        const auto device = admin.show(parse_mac(opt.mac));
+        if (!device) {
+            throw provgate::admin_error("device \"" +
+                                        parse_mac(opt.mac).to_string() +
+                                        "\" does not exist");
+        }
+        print_summary(*device);
+    }
+    return 0;
+}
+
+} // namespace
+
+
+int main(int argc, char** argv) {
+    CLI::App app{"provgatectl: manage provgate devices and schema"};
+    app.require_subcommand(1);
+    options opt;
+    app.add_option("-c,--config", opt.config_path, "configuration file")
+        ->envname("PROVGATE_CONFIG");
+    app.add_option("--dsn", opt.dsn,
+                   "libpq connection string (default: database.admin_dsn)");
+
+    auto* migrate = app.add_subcommand("migrate", "apply pending migrations");
+    migrate->add_option("--sql-dir", opt.sql_dir, "migration directory");
+
+    auto* activate =
+        app.add_subcommand("activate", "bind a MAC to an extension, print URL");
+    activate->add_option("--mac", opt.mac, "device MAC")->required();
+    activate->add_option("--extension", opt.extension, "extension")
+        ->required();
+    activate->add_option("--vendor", opt.vendor, "vendor key, e.g. yealink");
+    activate->add_option("--model", opt.model, "phone model, e.g. T46S");
+    activate->add_option("--lifetime-days", opt.lifetime_days,
+                         "token lifetime in days, 0 for none")
+        ->check(CLI::Range(0, 36500));
+
+    auto* rotate = app.add_subcommand("rotate", "mint a new URL for a device");
+    rotate->add_option("--mac", opt.mac, "device MAC")->required();
+    rotate->add_option("--lifetime-days", opt.lifetime_days,
+                       "token lifetime in days, 0 for none")
+        ->check(CLI::Range(0, 36500));
+
+    auto* revoke = app.add_subcommand("revoke", "stop a device's URL");
+    revoke->add_option("--mac", opt.mac, "device MAC")->required();
+
+    app.add_subcommand("list", "list devices (never tokens)");
+    auto* show = app.add_subcommand("show", "show one device");
+    show->add_option("--mac", opt.mac, "device MAC")->required();
+
+    CLI11_PARSE(app, argc, argv);
+
+    try {
+        return run(app.get_subcommands().front()->get_name(), opt);
+    } catch (const provgate::config_error& e) {
+        std::cerr << "provgatectl: " << e.what() << '\n';
+        return 2;
+    } catch (const provgate::admin_error& e) {
+        std::cerr << "provgatectl: " << e.what() << '\n';
+        return 1;
+    } catch (const pqxx::broken_connection& e) {
+        std::cerr << "provgatectl: could not connect to database: " << e.what();
+        return 3;
+    } catch (const pqxx::sql_error& e) {
+        std::cerr << "provgatectl: database error: " << e.what();
+        return 3;
+    }
+}

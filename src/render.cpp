@@ -1,0 +1,170 @@
+// Rendering a phone's configuration from its vendor template. Templates are
+// mustache (kainjow's implementation); every value passes through the
+// escaper of the file's format, which refuses what it cannot carry, so a
+// display name can never add or change a key in the rendered file.
+
+#include "provgate/render.hpp"
+
+#include <kainjow/mustache.hpp>
+
+#include <fstream>
+#include <sstream>
+
+namespace provgate {
+
+namespace {
+
+using kainjow::mustache::data;
+using kainjow::mustache::mustache;
+
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw template_error("could not open template \"" + path + "\"");
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) {
+        throw template_error("could not read template \"" + path + "\"");
+    }
+    return text.str();
+}
+
+
+std::string escape_line(const std::string& field, const std::string& value) {
+    // Yealink-style "key = value" files end a value at the line break; any
+    // control character is refused rather than stripped, so the operator
+    // sees the bad row instead of a phone with a silently altered value.
+    for (const unsigned char c : value) {
+        if (c < 0x20 || c == 0x7f) {
+            throw render_error("field \"" + field +
+                               "\" holds a control character");
+        }
+    }
+    return value;
+}
+
+
+std::string escape_xml(const std::string& field, const std::string& value) {
+    std::string out;
+    out.reserve(value.size());
+    for (const unsigned char c : value) {
+        // XML 1.0 allows no C0 controls but tab, LF and CR (section 2.2),
+        // and a phone parser might split on those too.
+        if (c < 0x20 || c == 0x7f) {
+            throw render_error("field \"" + field +
+                               "\" holds a control character");
+        }
+        switch (c) {
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        case '\'':
+            out += "&apos;";
+            break;
+        default:
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+
+data account_data(const sip_account& account, const std::string& url) {
+    data d;
+    d.set("extension", account.extension);
+    d.set("auth_user", account.auth_user);
+    d.set("password", account.password);
+    d.set("display_name", account.display_name);
+    d.set("sip_server", account.sip_server);
+    d.set("sip_port", std::to_string(account.sip_port));
+    d.set("transport", account.transport);
+    d.set("transport_udp", account.transport == "udp");
+    d.set("transport_tcp", account.transport == "tcp");
+    d.set("transport_tls", account.transport == "tls");
+    d.set("provisioning_url", url);
+    return d;
+}
+
+} // namespace
+
+
+std::string escape_value(file_format format, const std::string& field,
+                         const std::string& value) {
+    switch (format) {
+    case file_format::line:
+        return escape_line(field, value);
+    case file_format::xml:
+        return escape_xml(field, value);
+    }
+    throw render_error("unrecognized file format");
+}
+
+
+std::shared_ptr<const template_set> template_set::load(const std::string& dir) {
+    auto set = std::make_shared<template_set>();
+    for (const file_rule& rule : file_rules()) {
+        const std::string path = dir + "/" + std::string(rule.vendor) + "/" +
+                                 std::string(rule.template_name);
+        std::string source = read_file(path);
+
+        if (source.find("{{{") != std::string::npos ||
+            source.find("{{&") != std::string::npos) {
+            throw template_error("template \"" + path +
+                                 "\" uses an unescaped tag");
+        }
+        const mustache parsed(source);
+        if (!parsed.is_valid()) {
+            throw template_error("template \"" + path +
+                                 "\" is invalid: " + parsed.error_message());
+        }
+        set->sources_.emplace(&rule, std::move(source));
+    }
+    return set;
+}
+
+
+std::string template_set::render(const file_rule& rule,
+                                 const sip_account& account,
+                                 const std::string& provisioning_url) const {
+    const auto source = sources_.find(&rule);
+    if (source == sources_.end()) {
+        throw render_error("no template for vendor \"" +
+                           std::string(rule.vendor) + "\"");
+    }
+
+    // The escaper sees values without their names, so the fields are checked
+    // once by name first: an error then says which column to fix.
+    const std::pair<const char*, const std::string*> fields[] = {
+        {"extension", &account.extension},
+        {"auth_user", &account.auth_user},
+        {"password", &account.password},
+        {"display_name", &account.display_name},
+        {"sip_server", &account.sip_server},
+        {"transport", &account.transport},
+        {"provisioning_url", &provisioning_url},
+    };
+    for (const auto& [name, value] : fields) {
+        escape_value(rule.format, name, *value);
+    }
+
+    // kainjow's renderer keeps state while rendering, so each call parses
+    // its own copy; templates are a few hundred bytes.
+    mustache tmpl(source->second);
+    tmpl.set_custom_escape([&rule](const std::string& value) {
+        return escape_value(rule.format, "value", value);
+    });
+    return tmpl.render(account_data(account, provisioning_url));
+}
+
+} // namespace provgate
