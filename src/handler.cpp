@@ -153,7 +153,7 @@ void audit(store& db, const request& req, const response& r, const fetch& f) {
     audit_record a;
     a.client_addr = req.client_addr;
     a.method = sanitize(req.method, 16);
-    a.file = sanitize(f.file.empty() ? redact_uri(req.uri) : f.file, 128);
+    a.file = redact_uri(f.file.empty() ? req.uri : f.file);
     a.token_prefix = f.token_prefix;
     a.mac = f.mac;
     a.device_id = f.device_id;

@@ -1,0 +1,300 @@
+// Starting and stopping the real stack for the integration tests, and the
+// small clients they use: libcurl for HTTP(S), provgatectl and psql.
+
+#include "stack.hpp"
+
+#include <curl/curl.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace provgate::testing {
+
+namespace {
+
+std::string env_or_throw(const char* name) {
+    const char* value = std::getenv(name);
+    if (value == nullptr || *value == '\0') {
+        throw std::runtime_error(std::string(name) +
+                                 " is not set; run the tests with meson test");
+    }
+    return value;
+}
+
+
+// A port the kernel considers free right now on 127.0.0.1.
+int free_port() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        throw std::runtime_error("cannot find a free port");
+    }
+    const int port = ntohs(addr.sin_port);
+    close(fd);
+    return port;
+}
+
+
+std::string quote(const std::string& text) {
+    std::string out = "'";
+    for (const char c : text) {
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    return out + "'";
+}
+
+
+std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
+    static_cast<std::string*>(out)->append(data, size * n);
+    return size * n;
+}
+
+
+std::string lower(std::string text) {
+    for (char& c : text) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return text;
+}
+
+
+// Header lines of the last response in a raw block (curl hands us all of
+// them, including any 100 Continue).
+std::vector<std::pair<std::string, std::string>>
+parse_headers(const std::string& raw) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::istringstream in(raw);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') {
+            line.pop_back();
+        }
+        if (line.starts_with("HTTP/")) {
+            headers.clear();
+            continue;
+        }
+        const std::size_t colon = line.find(':');
+        if (colon == std::string::npos) {
+            continue;
+        }
+        std::string value = line.substr(colon + 1);
+        value.erase(0, value.find_first_not_of(' '));
+        headers.emplace_back(line.substr(0, colon), value);
+    }
+    return headers;
+}
+
+} // namespace
+
+
+std::string http_result::header(const std::string& name) const {
+    for (const auto& [key, value] : headers) {
+        if (lower(key) == lower(name)) {
+            return value;
+        }
+    }
+    return "";
+}
+
+
+std::vector<std::pair<std::string, std::string>>
+http_result::stable_headers() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& header : headers) {
+        if (lower(header.first) != "date") {
+            out.push_back(header);
+        }
+    }
+    return out;
+}
+
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+
+stack& stack::get() {
+    static stack instance;
+    return instance;
+}
+
+
+stack::stack() {
+    const std::string source = env_or_throw("PROVGATE_SOURCE_DIR");
+    const std::string build = env_or_throw("PROVGATE_BUILD_DIR");
+    char tmpl[] = "/tmp/provgate-test-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) {
+        throw std::runtime_error("cannot create a temporary directory");
+    }
+    dir_ = tmpl;
+    https_port_ = free_port();
+    http_port_ = free_port();
+    const int worker_port = free_port();
+    const int pg_port = free_port();
+    base_url_ = "https://127.0.0.1:" + std::to_string(https_port_) + "/prov";
+
+    env_ = "PROVGATE_SOURCE=" + quote(source) +
+           " PROVGATE_BUILD_DIR=" + quote(build) +
+           " PROVGATE_HTTPS_PORT=" + std::to_string(https_port_) +
+           " PROVGATE_HTTP_PORT=" + std::to_string(http_port_) +
+           " PROVGATE_WORKER_PORT=" + std::to_string(worker_port) +
+           " PROVGATE_PG_PORT=" + std::to_string(pg_port) +
+           " PROVGATE_LOG_LEVEL=debug" +
+           " PGHOST=" + quote(dir_ + "/run/pg") +
+           " PGPORT=" + std::to_string(pg_port) +
+           " PGDATABASE=provgate PGUSER=provgate_admin" +
+           " PROVGATE_CONFIG=" + quote(dir_ + "/provgate.yaml") +
+           " PATH=" + quote(build + ":" + std::getenv("PATH"));
+
+    const command_result up =
+        run("$PROVGATE_SOURCE/deploy/stack up " + quote(dir_));
+    if (up.status != 0) {
+        throw std::runtime_error("deploy/stack up failed:\n" + up.err);
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+
+stack::~stack() {
+    run("$PROVGATE_SOURCE/deploy/stack down " + quote(dir_));
+    if (std::getenv("PROVGATE_KEEP_TEST_STACK") == nullptr) {
+        run("rm -rf " + quote(dir_));
+    }
+}
+
+
+command_result stack::run(const std::string& command) const {
+    const std::string err_file = dir_ + "/last-command.err";
+    const std::string line =
+        "env " + env_ + " bash -c " + quote(command) + " 2>" + quote(err_file);
+
+    command_result result;
+    FILE* pipe = popen(line.c_str(), "r");
+    if (pipe == nullptr) {
+        throw std::runtime_error("cannot run " + command);
+    }
+    std::array<char, 4096> buffer{};
+    std::size_t got = 0;
+    while ((got = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+        result.out.append(buffer.data(), got);
+    }
+    const int status = pclose(pipe);
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.err = read_file(err_file);
+    return result;
+}
+
+
+http_result stack::fetch(const std::string& path, const fetch_options& opts) {
+    const std::string url =
+        opts.plain_http ? "http://127.0.0.1:" + std::to_string(http_port_) + path
+                        : "https://127.0.0.1:" + std::to_string(https_port_) +
+                              path;
+    CURL* curl = curl_easy_init();
+    std::string raw_headers;
+    http_result result;
+    curl_slist* header_list = nullptr;
+    for (const std::string& h : opts.headers) {
+        header_list = curl_slist_append(header_list, h.c_str());
+    }
+    const std::string ca = dir_ + "/tls/cert.pem";
+
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_CAINFO, ca.c_str());
+    curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, opts.path_as_is ? 1L : 0L);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "Yealink SIP-T46S 66.86.0.15");
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &raw_headers);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    if (opts.method == "HEAD") {
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    } else if (opts.method != "GET") {
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, opts.method.c_str());
+    }
+
+    const CURLcode rc = curl_easy_perform(curl);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
+    curl_slist_free_all(header_list);
+    curl_easy_cleanup(curl);
+    if (rc != CURLE_OK) {
+        throw std::runtime_error(std::string("fetch failed: ") +
+                                 curl_easy_strerror(rc));
+    }
+    result.headers = parse_headers(raw_headers);
+    return result;
+}
+
+
+command_result stack::ctl(const std::string& args) {
+    return run("provgatectl " + args);
+}
+
+
+std::string stack::sql(const std::string& statement) {
+    const command_result r = sql_as("provgate_admin", statement);
+    if (r.status != 0) {
+        throw std::runtime_error("SQL failed: " + r.err);
+    }
+    return r.out;
+}
+
+
+command_result stack::sql_as(const std::string& role,
+                             const std::string& statement) {
+    return run("psql -X -q -tA -v ON_ERROR_STOP=1 -U " + quote(role) +
+               " -c " + quote(statement));
+}
+
+
+void stack::set_legacy(bool on) {
+    const command_result r =
+        run(std::string("PROVGATE_LEGACY=") + (on ? "true" : "false") +
+            " $PROVGATE_SOURCE/deploy/stack restart-worker " + quote(dir_));
+    if (r.status != 0) {
+        throw std::runtime_error("cannot restart the worker: " + r.err);
+    }
+}
+
+
+std::string stack::add_device(const std::string& mac,
+                              const std::string& display_name) {
+    const std::string ext = "x" + mac;
+    sql("INSERT INTO provgate.extensions (extension, auth_user, password, "
+        "display_name, sip_server) VALUES ('" + ext + "', 'auth" + ext +
+        "', 'pw-" + ext + "', '" + display_name + "', 'pbx.example.net')");
+    const command_result r =
+        ctl("activate --mac " + mac + " --extension " + ext);
+    if (r.status != 0) {
+        throw std::runtime_error("activate failed: " + r.err);
+    }
+    return path_of(r.out);
+}
+
+
+std::string stack::path_of(const std::string& url) const {
+    std::string line = url.substr(0, url.find('\n'));
+    const std::size_t host_end = line.find('/', line.find("://") + 3);
+    return line.substr(host_end);
+}
+
+} // namespace provgate::testing

@@ -1,0 +1,95 @@
+#pragma once
+
+// The real stack the integration tests talk to: a private PostgreSQL
+// cluster, the provgate worker and nginx with TLS, started once per test
+// binary by deploy/stack on free loopback ports, and fetched from with
+// libcurl as a phone would.
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace provgate::testing {
+
+struct http_result {
+    long status = 0;
+    std::vector<std::pair<std::string, std::string>> headers; // as received
+    std::string body;
+
+    // The first value of a header, by case-insensitive name, or "".
+    std::string header(const std::string& name) const;
+
+    // Every header but Date, for comparing two responses.
+    std::vector<std::pair<std::string, std::string>> stable_headers() const;
+};
+
+struct fetch_options {
+    std::string method = "GET";
+    std::vector<std::string> headers; // "Name: value"
+    bool plain_http = false;          // the optional HTTP listener
+    bool path_as_is = true;           // send dot segments unchanged
+};
+
+struct command_result {
+    int status = 0;
+    std::string out; // standard output
+    std::string err; // standard error
+};
+
+class stack {
+public:
+    // The one stack of this process, started on first use.
+    static stack& get();
+
+    ~stack();
+
+    // GET (or opts.method) of a path such as "/prov/<token>/<file>".
+    http_result fetch(const std::string& path, const fetch_options& opts = {});
+
+    // Runs provgatectl with the stack's configuration and admin role.
+    command_result ctl(const std::string& args);
+
+    // Runs SQL as the admin role (a DBA); returns the unaligned rows.
+    std::string sql(const std::string& statement);
+
+    // Runs SQL as an arbitrary role of the cluster.
+    command_result sql_as(const std::string& role, const std::string& sql);
+
+    // Restarts the worker with the legacy shared directory on or off.
+    void set_legacy(bool on);
+
+    // Activates a device for a new extension created on the fly; returns
+    // the device's URL path ("/prov/<token>/").
+    std::string add_device(const std::string& mac,
+                           const std::string& display_name = "Test Phone");
+
+    // The path part of a URL printed by provgatectl.
+    std::string path_of(const std::string& url) const;
+
+    const std::string& dir() const {
+        return dir_;
+    }
+    const std::string& base_url() const {
+        return base_url_;
+    }
+    std::string log_file(const std::string& name) const {
+        return dir_ + "/log/" + name;
+    }
+
+    // Runs a shell command line with the stack's environment.
+    command_result run(const std::string& command) const;
+
+private:
+    stack();
+
+    std::string dir_;
+    std::string env_;
+    std::string base_url_;
+    int https_port_ = 0;
+    int http_port_ = 0;
+};
+
+// The contents of a file, or "" if it cannot be read.
+std::string read_file(const std::string& path);
+
+} // namespace provgate::testing
