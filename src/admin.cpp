@@ -57,8 +57,7 @@ std::string read_text(const std::filesystem::path& path) {
     std::ostringstream text;
     text << in.rdbuf();
     if (!in) {
-        throw admin_error("could not read migration \"" + path.string() +
-                          "\"");
+        throw admin_error("could not read migration \"" + path.string() + "\"");
     }
     return text.str();
 }
@@ -89,7 +88,8 @@ std::map<int, std::filesystem::path> find_migrations(const std::string& dir) {
     }
     if (found.empty()) {
         throw admin_error("cannot apply migrations: no \"NNN_name.sql\" "
-                          "files in \"" + dir + "\"");
+                          "files in \"" +
+                          dir + "\"");
     }
     return found;
 }
@@ -97,13 +97,14 @@ std::map<int, std::filesystem::path> find_migrations(const std::string& dir) {
 
 int applied_version(pqxx::connection& cx) {
     pqxx::nontransaction tx(cx);
-    const pqxx::row exists =
-        tx.exec1("SELECT to_regclass('provgate.schema_migrations') IS NOT NULL");
+    const pqxx::row exists = tx.exec1(
+        "SELECT to_regclass('provgate.schema_migrations') IS NOT NULL");
     if (!exists[0].as<bool>()) {
         return 0;
     }
-    return tx.exec1("SELECT coalesce(max(version), 0) "
-                    "FROM provgate.schema_migrations")[0]
+    return tx
+        .exec1("SELECT coalesce(max(version), 0) "
+               "FROM provgate.schema_migrations")[0]
         .as<int>();
 }
 
@@ -168,7 +169,8 @@ minted_token device_admin::rotate(const mac_address& mac, int lifetime_days) {
     const std::string days = std::to_string(lifetime_days);
 
     pqxx::work tx(state_->cx);
-    const pqxx::result updated = tx.exec_params(R"(
+    const pqxx::result updated =
+        tx.exec_params(R"(
 UPDATE provgate.devices
 SET token_hash = decode($2, 'hex'),
     token_issued_at = now(),
@@ -176,9 +178,8 @@ SET token_hash = decode($2, 'hex'),
     revoked_at = NULL
 WHERE mac = $1
 )",
-                                                mac.to_string(),
-                                                to_hex(hash_token(minted.token)),
-                                                lifetime_or_null(days));
+                       mac.to_string(), to_hex(hash_token(minted.token)),
+                       lifetime_or_null(days));
     if (updated.affected_rows() == 0) {
         throw admin_error("device \"" + mac.to_string() + "\" does not exist");
     }

@@ -61,8 +61,8 @@ bool read_bool(const std::string& file, const std::string& key,
 }
 
 
-using key_reader = std::function<void(const std::string& key,
-                                      const YAML::Node& value)>;
+using key_reader =
+    std::function<void(const std::string& key, const YAML::Node& value)>;
 
 
 // Walks a mapping, handing each known key to its reader; unknown keys and
@@ -126,24 +126,23 @@ std::string base_path_of(const std::string& url) {
 
 void read_database(const std::string& file, const std::string& path,
                    const YAML::Node& node, database_settings& out) {
-    read_mapping(
-        file, path, node,
-        {
-            {"dsn",
-             [&](auto& key, auto& value) {
-                 out.dsn = read_string(file, key, value);
-             }},
-            {"admin_dsn",
-             [&](auto& key, auto& value) {
-                 out.admin_dsn = read_string(file, key, value);
-             }},
-            {"statement_timeout_ms",
-             [&](auto& key, auto& value) {
-                 out.statement_timeout_ms =
-                     read_int(file, key, value, 1, 600000);
-             }},
-        },
-        {"dsn"});
+    read_mapping(file, path, node,
+                 {
+                     {"dsn",
+                      [&](auto& key, auto& value) {
+                          out.dsn = read_string(file, key, value);
+                      }},
+                     {"admin_dsn",
+                      [&](auto& key, auto& value) {
+                          out.admin_dsn = read_string(file, key, value);
+                      }},
+                     {"statement_timeout_ms",
+                      [&](auto& key, auto& value) {
+                          out.statement_timeout_ms =
+                              read_int(file, key, value, 1, 600000);
+                      }},
+                 },
+                 {"dsn"});
 }
 
 
@@ -241,10 +240,8 @@ config read_top_level(const std::string& file, const YAML::Node& root) {
              [&](auto& key, auto& value) {
                  read_database(file, key, value, cfg.database);
              }},
-            {"log",
-             [&](auto& key, auto& value) {
-                 read_log(file, key, value, cfg.log);
-             }},
+            {"log", [&](auto& key,
+                        auto& value) { read_log(file, key, value, cfg.log); }},
         },
         {"base_url", "listen", "templates_dir", "database"});
     return cfg;

@@ -71,7 +71,7 @@ int open_tcp_socket(const std::string& listen) {
                                     "\": " + gai_strerror(rc));
     }
     std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(found,
-                                                              freeaddrinfo);
+                                                             freeaddrinfo);
 
     const int fd = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -162,10 +162,9 @@ void serve_fastcgi(int listen_fd, int threads,
     std::vector<std::thread> pool;
     pool.reserve(static_cast<std::size_t>(threads));
     for (int i = 0; i < threads; ++i) {
-        pool.emplace_back(
-            [listen_fd, respond = make_responder()] {
-                accept_loop(listen_fd, respond);
-            });
+        pool.emplace_back([listen_fd, respond = make_responder()] {
+            accept_loop(listen_fd, respond);
+        });
     }
     for (std::thread& t : pool) {
         t.join();

@@ -54,8 +54,8 @@ response render_file(const settings& s, const device_record& device,
         body = s.templates->render(*rule, device.account, url);
     } catch (const render_error& e) {
         f.result = outcome::render_failed;
-        PROVGATE_LOG(error) << "cannot render configuration" << " mac="
-                            << device.mac << " extension=\""
+        PROVGATE_LOG(error) << "cannot render configuration"
+                            << " mac=" << device.mac << " extension=\""
                             << sanitize(device.account.extension, 64)
                             << "\" reason=\"" << e.what() << "\"";
         return internal_error();
@@ -128,8 +128,8 @@ void log_access(const request& req, const response& r, const fetch& f,
     line << "fetch method=" << sanitize(req.method, 16)
          << " path=" << redact_uri(req.uri) << " status=" << r.status
          << " bytes=" << (req.method == "HEAD" ? 0 : r.body.size())
-         << " duration_ms=" << std::fixed << std::setprecision(3)
-         << duration_ms << " outcome=" << to_string(f.result);
+         << " duration_ms=" << std::fixed << std::setprecision(3) << duration_ms
+         << " outcome=" << to_string(f.result);
     if (reached) {
         line << " mac=" << f.mac << " vendor=" << f.vendor;
     }

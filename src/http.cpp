@@ -81,8 +81,8 @@ response not_modified(const response& file) {
 std::string make_etag(std::string_view body) {
     std::array<unsigned char, 32> digest{};
     unsigned int size = 0;
-    if (EVP_Digest(body.data(), body.size(), digest.data(), &size,
-                   EVP_sha256(), nullptr) != 1) {
+    if (EVP_Digest(body.data(), body.size(), digest.data(), &size, EVP_sha256(),
+                   nullptr) != 1) {
         throw std::runtime_error("cannot compute SHA-256 digest");
     }
 

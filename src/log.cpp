@@ -26,8 +26,7 @@ namespace {
 BOOST_LOG_ATTRIBUTE_KEYWORD(severity_kw, "Severity", log_level)
 BOOST_LOG_ATTRIBUTE_KEYWORD(request_id_kw, "RequestId", std::string)
 BOOST_LOG_ATTRIBUTE_KEYWORD(client_kw, "Client", std::string)
-BOOST_LOG_ATTRIBUTE_KEYWORD(timestamp_kw, "TimeStamp",
-                            boost::posix_time::ptime)
+BOOST_LOG_ATTRIBUTE_KEYWORD(timestamp_kw, "TimeStamp", boost::posix_time::ptime)
 
 
 void format_record(const logging::record_view& rec,
@@ -59,8 +58,7 @@ logger_type& logger() {
 void init_logging(log_level level, const std::string& file) {
     auto core = logging::core::get();
     core->remove_all_sinks();
-    core->add_global_attribute(
-        "TimeStamp", logging::attributes::utc_clock());
+    core->add_global_attribute("TimeStamp", logging::attributes::utc_clock());
 
     if (file.empty()) {
         auto sink = logging::add_console_log(std::clog);
@@ -73,10 +71,10 @@ void init_logging(log_level level, const std::string& file) {
             throw std::runtime_error("could not open log file \"" + file +
                                      "\"");
         }
-        auto sink = logging::add_file_log(
-            logging::keywords::file_name = file,
-            logging::keywords::open_mode = std::ios::app,
-            logging::keywords::auto_flush = true);
+        auto sink =
+            logging::add_file_log(logging::keywords::file_name = file,
+                                  logging::keywords::open_mode = std::ios::app,
+                                  logging::keywords::auto_flush = true);
         sink->set_formatter(&format_record);
     }
     core->set_filter(severity_kw >= level);
@@ -86,11 +84,11 @@ void init_logging(log_level level, const std::string& file) {
 request_log_scope::request_log_scope(const std::string& request_id,
                                      const std::string& client_addr) {
     auto core = logging::core::get();
-    request_id_ = core->add_thread_attribute(
-                          "RequestId",
-                          logging::attributes::constant<std::string>(
-                              request_id))
-                      .first;
+    request_id_ =
+        core->add_thread_attribute(
+                "RequestId",
+                logging::attributes::constant<std::string>(request_id))
+            .first;
     client_ = core->add_thread_attribute(
                       "Client",
                       logging::attributes::constant<std::string>(client_addr))

@@ -39,7 +39,8 @@ std::optional<file_match> match_file(std::string_view file) {
             continue;
         }
 
-        const auto mac = mac_address::parse(file.substr(rule.prefix.size(), 12));
+        const auto mac =
+            mac_address::parse(file.substr(rule.prefix.size(), 12));
         if (!mac) {
             continue;
         }

@@ -20,8 +20,7 @@ void warn_if_insecure(const provgate::config& cfg) {
         << "auto provision security is disabled: anyone who knows or "
            "guesses a MAC can download that phone's credentials from the "
            "shared directory"
-        << " key=disable_auto_provision_security file=\"" << cfg.source
-        << "\"";
+        << " key=disable_auto_provision_security file=\"" << cfg.source << "\"";
 }
 
 } // namespace

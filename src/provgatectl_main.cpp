@@ -46,8 +46,8 @@ void print_summary(const provgate::device_summary& d) {
               << "state:           " << d.state << '\n'
               << "created:         " << d.created_at << '\n'
               << "token issued:    " << d.token_issued_at << '\n'
-              << "expires:         " << (d.expires_at.empty() ? "never" : d.expires_at)
-              << '\n'
+              << "expires:         "
+              << (d.expires_at.empty() ? "never" : d.expires_at) << '\n'
               << "revoked:         " << d.revoked_at << '\n';
 }
 
@@ -133,18 +133,19 @@ int main(int argc, char** argv) {
     auto* activate =
         app.add_subcommand("activate", "bind a MAC to an extension, print URL");
     activate->add_option("--mac", opt.mac, "device MAC")->required();
-    activate->add_option("--extension", opt.extension, "extension")
-        ->required();
+    activate->add_option("--extension", opt.extension, "extension")->required();
     activate->add_option("--vendor", opt.vendor, "vendor key, e.g. yealink");
     activate->add_option("--model", opt.model, "phone model, e.g. T46S");
-    activate->add_option("--lifetime-days", opt.lifetime_days,
-                         "token lifetime in days, 0 for none")
+    activate
+        ->add_option("--lifetime-days", opt.lifetime_days,
+                     "token lifetime in days, 0 for none")
         ->check(CLI::Range(0, 36500));
 
     auto* rotate = app.add_subcommand("rotate", "mint a new URL for a device");
     rotate->add_option("--mac", opt.mac, "device MAC")->required();
-    rotate->add_option("--lifetime-days", opt.lifetime_days,
-                       "token lifetime in days, 0 for none")
+    rotate
+        ->add_option("--lifetime-days", opt.lifetime_days,
+                     "token lifetime in days, 0 for none")
         ->check(CLI::Range(0, 36500));
 
     auto* revoke = app.add_subcommand("revoke", "stop a device's URL");

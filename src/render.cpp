@@ -8,6 +8,7 @@
 #include <kainjow/mustache.hpp>
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 namespace provgate {
@@ -80,6 +81,15 @@ std::string escape_xml(const std::string& field, const std::string& value) {
 }
 
 
+// Mustache lets a tag skip escaping with "{{{x}}}" or "{{&x}}", with
+// spaces allowed after the braces, and a "{{=...=}}" tag changes the
+// delimiters so that later tags escape notice. All three are refused.
+bool has_unescaped_tag(const std::string& source) {
+    static const std::regex unescaped(R"(\{\{\s*[{&=])");
+    return std::regex_search(source, unescaped);
+}
+
+
 data account_data(const sip_account& account, const std::string& url) {
     data d;
     d.set("extension", account.extension);
@@ -118,8 +128,7 @@ std::shared_ptr<const template_set> template_set::load(const std::string& dir) {
                                  std::string(rule.template_name);
         std::string source = read_file(path);
 
-        if (source.find("{{{") != std::string::npos ||
-            source.find("{{&") != std::string::npos) {
+        if (has_unescaped_tag(source)) {
             throw template_error("template \"" + path +
                                  "\" uses an unescaped tag");
         }

@@ -39,8 +39,7 @@ std::atomic<bool> database_down{false};
 
 token_digest from_hex(const std::string& hex) {
     token_digest digest{};
-    for (std::size_t i = 0; i < digest.size() && 2 * i + 1 < hex.size();
-         ++i) {
+    for (std::size_t i = 0; i < digest.size() && 2 * i + 1 < hex.size(); ++i) {
         digest[i] = static_cast<std::uint8_t>(
             std::stoi(hex.substr(2 * i, 2), nullptr, 16));
     }
@@ -114,9 +113,8 @@ pqxx::connection& open_connection(store::state& st) {
     setup.exec("SET application_name = 'provgate'");
     setup.commit();
 
-    cx->prepare("find_by_token",
-                std::string(device_select) +
-                    "WHERE d.token_hash = decode($1, 'hex')");
+    cx->prepare("find_by_token", std::string(device_select) +
+                                     "WHERE d.token_hash = decode($1, 'hex')");
     cx->prepare("find_by_mac", std::string(device_select) + "WHERE d.mac = $1");
     cx->prepare("record_fetch", R"(
 INSERT INTO provgate.fetch_audit
@@ -190,8 +188,8 @@ void store::record_fetch(const audit_record& r) {
         const std::string device_id =
             r.device_id ? std::to_string(*r.device_id) : "";
         pqxx::nontransaction tx(cx);
-        tx.exec_prepared("record_fetch", null_if_empty(r.client_addr),
-                         r.method, r.file, null_if_empty(r.token_prefix),
+        tx.exec_prepared("record_fetch", null_if_empty(r.client_addr), r.method,
+                         r.file, null_if_empty(r.token_prefix),
                          null_if_empty(r.mac), null_if_empty(device_id),
                          null_if_empty(r.vendor), r.status, r.outcome, r.legacy,
                          null_if_empty(r.user_agent),

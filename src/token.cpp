@@ -51,7 +51,8 @@ std::string base64url(const std::uint8_t* data, std::size_t size) {
     out.reserve((size * 4 + 2) / 3);
     std::size_t i = 0;
     for (; i + 3 <= size; i += 3) {
-        const std::uint32_t v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+        const std::uint32_t v =
+            (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
         out += base64url_alphabet[(v >> 18) & 63];
         out += base64url_alphabet[(v >> 12) & 63];
         out += base64url_alphabet[(v >> 6) & 63];
@@ -96,8 +97,8 @@ bool is_token_format(std::string_view text) {
     // 32 bytes leave 2 unused bits in the last character; a canonical
     // encoding has them zero, so only every 4th character can end a token.
     const char last = text.back();
-    const char* const found = std::char_traits<char>::find(
-        base64url_alphabet, 64, last);
+    const char* const found =
+        std::char_traits<char>::find(base64url_alphabet, 64, last);
     return found != nullptr && ((found - base64url_alphabet) & 3) == 0;
 }
 

@@ -156,8 +156,7 @@ stack::stack() {
            " PROVGATE_HTTP_PORT=" + std::to_string(http_port_) +
            " PROVGATE_WORKER_PORT=" + std::to_string(worker_port) +
            " PROVGATE_PG_PORT=" + std::to_string(pg_port) +
-           " PROVGATE_LOG_LEVEL=debug" +
-           " PGHOST=" + quote(dir_ + "/run/pg") +
+           " PROVGATE_LOG_LEVEL=debug" + " PGHOST=" + quote(dir_ + "/run-pg") +
            " PGPORT=" + std::to_string(pg_port) +
            " PGDATABASE=provgate PGUSER=provgate_admin" +
            " PROVGATE_CONFIG=" + quote(dir_ + "/provgate.yaml") +
@@ -204,9 +203,9 @@ command_result stack::run(const std::string& command) const {
 
 http_result stack::fetch(const std::string& path, const fetch_options& opts) {
     const std::string url =
-        opts.plain_http ? "http://127.0.0.1:" + std::to_string(http_port_) + path
-                        : "https://127.0.0.1:" + std::to_string(https_port_) +
-                              path;
+        opts.plain_http
+            ? "http://127.0.0.1:" + std::to_string(http_port_) + path
+            : "https://127.0.0.1:" + std::to_string(https_port_) + path;
     CURL* curl = curl_easy_init();
     std::string raw_headers;
     http_result result;
@@ -261,8 +260,8 @@ std::string stack::sql(const std::string& statement) {
 
 command_result stack::sql_as(const std::string& role,
                              const std::string& statement) {
-    return run("psql -X -q -tA -v ON_ERROR_STOP=1 -U " + quote(role) +
-               " -c " + quote(statement));
+    return run("psql -X -q -tA -v ON_ERROR_STOP=1 -U " + quote(role) + " -c " +
+               quote(statement));
 }
 
 
@@ -280,8 +279,9 @@ std::string stack::add_device(const std::string& mac,
                               const std::string& display_name) {
     const std::string ext = "x" + mac;
     sql("INSERT INTO provgate.extensions (extension, auth_user, password, "
-        "display_name, sip_server) VALUES ('" + ext + "', 'auth" + ext +
-        "', 'pw-" + ext + "', '" + display_name + "', 'pbx.example.net')");
+        "display_name, sip_server) VALUES ('" +
+        ext + "', 'auth" + ext + "', 'pw-" + ext + "', '" + display_name +
+        "', 'pbx.example.net')");
     const command_result r =
         ctl("activate --mac " + mac + " --extension " + ext);
     if (r.status != 0) {

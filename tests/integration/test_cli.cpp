@@ -40,7 +40,8 @@ TEST_CASE("activate refuses a second activation and unknown input") {
 
     r = s.ctl("activate --mac 0015650003 --extension x001565000302");
     CHECK(r.status == 1);
-    CHECK(r.err.find("invalid MAC address \"0015650003\"") != std::string::npos);
+    CHECK(r.err.find("invalid MAC address \"0015650003\"") !=
+          std::string::npos);
 
     r = s.ctl("activate --mac 001565000304 --extension x001565000302 "
               "--vendor acme");

@@ -19,19 +19,32 @@ std::string expected_yealink(const std::string& mac, const std::string& url,
                              const std::string& display_name) {
     const std::string ext = "x" + mac;
     return "#!version:1.0.0.1\n"
-           "## Rendered by provgate for extension " + ext + ". Do not edit: "
+           "## Rendered by provgate for extension " +
+           ext +
+           ". Do not edit: "
            "changes\n"
            "## are lost at the next provisioning.\n"
            "account.1.enable = 1\n"
-           "account.1.label = " + ext + "\n"
-           "account.1.display_name = " + display_name + "\n"
-           "account.1.auth_name = auth" + ext + "\n"
-           "account.1.user_name = " + ext + "\n"
-           "account.1.password = pw-" + ext + "\n"
+           "account.1.label = " +
+           ext +
+           "\n"
+           "account.1.display_name = " +
+           display_name +
+           "\n"
+           "account.1.auth_name = auth" +
+           ext +
+           "\n"
+           "account.1.user_name = " +
+           ext +
+           "\n"
+           "account.1.password = pw-" +
+           ext +
+           "\n"
            "account.1.sip_server.1.address = pbx.example.net\n"
            "account.1.sip_server.1.port = 5060\n"
            "account.1.sip_server.1.transport_type = 0\n"
-           "static.auto_provision.server.url = " + url + "\n";
+           "static.auto_provision.server.url = " +
+           url + "\n";
 }
 
 
@@ -113,7 +126,8 @@ TEST_CASE("an unknown or malformed token gets the same 404") {
     flipped[10] = flipped[10] == 'A' ? 'B' : 'A';
 
     check_same_404(s.fetch("/prov/" + flipped + "/001565000006.cfg"));
-    check_same_404(s.fetch("/prov/" + token.substr(0, 42) + "/001565000006.cfg"));
+    check_same_404(
+        s.fetch("/prov/" + token.substr(0, 42) + "/001565000006.cfg"));
     check_same_404(s.fetch("/prov/" + token + "x/001565000006.cfg"));
 }
 
@@ -130,8 +144,8 @@ TEST_CASE("traversal, encoded slashes and overlong paths get the same 404") {
     check_same_404(s.fetch("/prov/" + token + "/001565000007.cfg/"));
     check_same_404(s.fetch("/prov/" + token + "/./001565000007.cfg"));
     check_same_404(s.fetch("/prov/../etc/passwd"));
-    check_same_404(s.fetch("/prov/" + token + "/" + std::string(600, 'a') +
-                           ".cfg"));
+    check_same_404(
+        s.fetch("/prov/" + token + "/" + std::string(600, 'a') + ".cfg"));
     check_same_404(s.fetch("/prov/" + std::string(2000, 'A') + "/x.cfg"));
     check_same_404(s.fetch("/index.html"));
     check_same_404(s.fetch("/"));
@@ -165,7 +179,8 @@ TEST_CASE("rotation gives a new URL and retires the old one") {
     check_same_404(s.fetch(old_folder + "001565000009.cfg"));
     const http_result r = s.fetch(new_folder + "001565000009.cfg");
     CHECK(r.status == 200);
-    CHECK(r.body.find(s.base_url() + new_folder.substr(5)) != std::string::npos);
+    CHECK(r.body.find(s.base_url() + new_folder.substr(5)) !=
+          std::string::npos);
 }
 
 
@@ -198,7 +213,8 @@ TEST_CASE("a display name that would inject a key is refused, not served") {
     CHECK(r.status == 500);
     CHECK(r.body.find("evil.example") == std::string::npos);
     CHECK(r.body.find("pw-x00156500000c") == std::string::npos);
-    const std::string log = provgate::testing::read_file(s.log_file("provgate.log"));
+    const std::string log =
+        provgate::testing::read_file(s.log_file("provgate.log"));
     CHECK(log.find("cannot render configuration mac=00156500000c") !=
           std::string::npos);
     CHECK(log.find("field \"display_name\" holds a control character") !=

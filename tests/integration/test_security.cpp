@@ -61,9 +61,8 @@ TEST_CASE("no log and no audit row holds a full token or a password") {
     plain.plain_http = true;
     s.fetch(folder + "001565000202.cfg", plain);
 
-    for (const char* name :
-         {"provgate.log", "provgate.stderr", "nginx-access.log",
-          "nginx-error.log"}) {
+    for (const char* name : {"provgate.log", "provgate.stderr",
+                             "nginx-access.log", "nginx-error.log"}) {
         CAPTURE(name);
         const std::string log = read_file(s.log_file(name));
         CHECK(log.find(token) == std::string::npos);
@@ -74,9 +73,9 @@ TEST_CASE("no log and no audit row holds a full token or a password") {
               .find("/prov/" + token.substr(0, 6) + ".../001565000202.cfg") !=
           std::string::npos);
 
-    const std::string audit = s.sql(
-        "SELECT concat_ws('|', file, token_prefix, user_agent) "
-        "FROM provgate.fetch_audit");
+    const std::string audit =
+        s.sql("SELECT concat_ws('|', file, token_prefix, user_agent) "
+              "FROM provgate.fetch_audit");
     CHECK(audit.find(token.substr(0, 22)) == std::string::npos);
     CHECK(audit.find(password) == std::string::npos);
     CHECK(s.sql("SELECT count(*) FROM provgate.devices "
