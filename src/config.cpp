@@ -227,6 +227,10 @@ config read_top_level(const std::string& file, const YAML::Node& root) {
              [&](auto& key, auto& value) {
                  cfg.templates_dir = read_string(file, key, value);
              }},
+            {"static_dir",
+             [&](auto& key, auto& value) {
+                 cfg.static_dir = read_string(file, key, value);
+             }},
             {"disable_auto_provision_security",
              [&](auto& key, auto& value) {
                  cfg.disable_auto_provision_security =

@@ -117,11 +117,12 @@ void write_response(FCGX_Request& fcgi, const response& r, bool head) {
     }
     // RFC 9110, section 8.6: a 304 carries no Content-Length of its own; a
     // HEAD answer carries the length the GET body would have.
-    if (r.status != 304) {
+    const bool bodiless = r.status == 204 || r.status == 304;
+    if (!bodiless) {
         out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
     }
     out += "\r\n";
-    if (!head && r.status != 304) {
+    if (!head && !bodiless) {
         out += r.body;
     }
     FCGX_PutStr(out.data(), static_cast<int>(out.size()), fcgi.out);

@@ -8,7 +8,9 @@
 #include "provgate/phones.hpp"
 #include "provgate/policy.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <iomanip>
 #include <sstream>
 
@@ -28,40 +30,68 @@ struct fetch {
 };
 
 
-// The vendor whose file rules apply: the operator's choice if recorded,
-// else the first vendor whose rule produces this file name.
-const file_rule* pick_rule(const file_match& match,
-                           const device_record& device) {
-    if (!device.vendor.empty()) {
-        return rule_for_vendor(match, device.vendor);
+// Everything known about a request once its path is parsed.
+struct context {
+    const settings& s;
+    const request& req;
+    file_match match;
+    std::optional<user_agent> ua;
+    std::string url; // the folder the phone fetched through
+    std::optional<device_record> device;
+};
+
+
+// The vendor whose rules apply: the operator's record, else what the phone
+// says, else the MAC's OUI, else the first vendor that uses this name.
+const file_rule* pick_rule(const context& c) {
+    std::string vendor;
+    if (c.device && !c.device->vendor.empty()) {
+        vendor = c.device->vendor;
+    } else if (c.ua) {
+        vendor = c.ua->vendor;
+    } else if (c.match.mac) {
+        vendor = std::string(vendor_for_oui(*c.match.mac));
     }
-    return match.rules.front();
+    if (vendor.empty()) {
+        return c.match.rules.front();
+    }
+    return rule_for_vendor(c.match, vendor);
 }
 
 
-response render_file(const settings& s, const device_record& device,
-                     const file_match& match, const std::string& url,
-                     const request& req, fetch& f) {
-    const file_rule* rule = pick_rule(match, device);
-    if (rule == nullptr) {
-        f.result = outcome::wrong_vendor_file;
-        return not_found();
+// The model a per-model template is chosen by.
+std::string pick_model(const context& c) {
+    if (c.device && !c.device->model.empty()) {
+        return c.device->model;
     }
-    f.vendor = std::string(rule->vendor);
-
-    std::string body;
-    try {
-        body = s.templates->render(*rule, device.account, url);
-    } catch (const render_error& e) {
-        f.result = outcome::render_failed;
-        PROVGATE_LOG(error) << "cannot render configuration"
-                            << " mac=" << device.mac << " extension=\""
-                            << sanitize(device.account.extension, 64)
-                            << "\" reason=\"" << e.what() << "\"";
-        return internal_error();
+    if (!c.match.model.empty()) {
+        return c.match.model;
     }
+    return c.ua ? c.ua->model : "";
+}
 
-    response file = file_response(std::move(body), rule->content_type);
+
+// A common file from the static directory, if the operator put one there.
+std::optional<std::string> static_file(const settings& s, const file_rule& rule,
+                                       const std::string& file) {
+    if (s.cfg.static_dir.empty()) {
+        return std::nullopt;
+    }
+    std::ifstream in(s.cfg.static_dir + "/" + std::string(rule.vendor) + "/" +
+                         file,
+                     std::ios::binary);
+    if (!in) {
+        return std::nullopt;
+    }
+    std::ostringstream body;
+    body << in.rdbuf();
+    return body.str();
+}
+
+
+response with_etag(std::string body, const file_rule& rule, const request& req,
+                   fetch& f) {
+    response file = file_response(std::move(body), content_type(rule));
     if (!req.if_none_match.empty() &&
         etag_matches(req.if_none_match, header_value(file, "ETag"))) {
         f.result = outcome::not_modified;
@@ -72,13 +102,87 @@ response render_file(const settings& s, const device_record& device,
 }
 
 
+response serve_rule(const context& c, const file_rule& rule, fetch& f) {
+    if (rule.kind == file_kind::upload) {
+        // Polycom PUTs its logs into its folder and retries on any error;
+        // they are accepted and discarded (nginx drops the body).
+        if (c.req.method != "PUT") {
+            f.result = outcome::unknown_file;
+            return not_found();
+        }
+        f.result = outcome::upload_discarded;
+        return no_content();
+    }
+
+    if (rule.kind == file_kind::common) {
+        if (auto body = static_file(c.s, rule, f.file)) {
+            return with_etag(std::move(*body), rule, c.req, f);
+        }
+        if (rule.template_name.empty()) {
+            f.result = outcome::unknown_file;
+            return not_found();
+        }
+    }
+
+    render_input in;
+    in.account = rule.kind == file_kind::device && c.device ? &c.device->account
+                                                            : nullptr;
+    in.mac = c.device ? c.device->mac : "";
+    in.model = pick_model(c);
+    in.provisioning_url = c.url;
+    try {
+        return with_etag(c.s.templates->render(rule, in), rule, c.req, f);
+    } catch (const render_error& e) {
+        f.result = outcome::render_failed;
+        PROVGATE_LOG(error)
+            << "cannot render configuration mac="
+            << (c.device ? c.device->mac : "-") << " file=" << f.file
+            << " reason=\"" << e.what() << "\"";
+        return internal_error();
+    }
+}
+
+
+// Finds the device and applies the policy; outcome::served if the request
+// may go on.
+outcome check_device(store& db, const std::string& token, context& c) {
+    if (token.empty()) {
+        if (!c.s.cfg.disable_auto_provision_security) {
+            return outcome::legacy_disabled;
+        }
+        if (!c.match.mac) {
+            return outcome::served; // a common file of the shared directory
+        }
+        c.device = db.find_by_mac(c.match.mac->to_string());
+        return c.device ? check_legacy_fetch(*c.device) : outcome::unknown_mac;
+    }
+
+    const token_digest digest = hash_token(token);
+    c.device = db.find_by_token(digest);
+    if (!c.device) {
+        return outcome::unknown_token;
+    }
+    return check_secure_fetch(*c.device, digest, c.match.mac);
+}
+
+
 response serve(store& db, const settings& s, const request& req, fetch& f) {
-    if (req.method != "GET" && req.method != "HEAD") {
+    const bool put = req.method == "PUT";
+    if (req.method != "GET" && req.method != "HEAD" && !put) {
         f.result = outcome::method_not_allowed;
         return method_not_allowed();
     }
 
     const auto path = parse_prov_path(s.cfg.base_path, req.uri);
+    auto match = path ? match_file(path->file) : std::nullopt;
+    const bool upload =
+        match &&
+        std::any_of(match->rules.begin(), match->rules.end(),
+                    [](auto* r) { return r->kind == file_kind::upload; });
+    if (put && !upload) {
+        f.result = outcome::method_not_allowed;
+        return method_not_allowed();
+    }
     if (!path) {
         f.result = outcome::malformed_path;
         return not_found();
@@ -86,44 +190,47 @@ response serve(store& db, const settings& s, const request& req, fetch& f) {
     f.file = path->file;
     f.legacy = path->token.empty();
     f.token_prefix = token_prefix(path->token);
-
-    const auto match = match_file(path->file);
     if (!match) {
         f.result = outcome::unknown_file;
         return not_found();
     }
-    f.mac = match->mac.to_string();
 
-    std::optional<device_record> device;
-    std::string url = s.cfg.base_url + "/";
-    if (f.legacy) {
-        if (!s.cfg.disable_auto_provision_security) {
-            f.result = outcome::legacy_disabled;
-            return not_found();
-        }
-        device = db.find_by_mac(f.mac);
-        f.result = device ? check_legacy_fetch(*device) : outcome::unknown_mac;
-    } else {
-        const token_digest digest = hash_token(path->token);
-        device = db.find_by_token(digest);
-        f.result = device ? check_secure_fetch(*device, digest, match->mac)
-                          : outcome::unknown_token;
-        url += path->token + "/";
+    context c{s,
+              req,
+              std::move(*match),
+              parse_user_agent(req.user_agent),
+              s.cfg.base_url + "/" + (f.legacy ? "" : path->token + "/"),
+              std::nullopt};
+    if (c.match.mac) {
+        f.mac = c.match.mac->to_string();
     }
-    if (device) {
-        f.device_id = device->id;
+    f.result = check_device(db, path->token, c);
+    if (c.device) {
+        f.device_id = c.device->id;
+        f.mac = c.device->mac;
+    }
+    if (f.result == outcome::served && c.ua && !f.mac.empty()) {
+        f.result = check_user_agent_mac(c.ua->mac, f.mac);
     }
     if (f.result != outcome::served) {
         return not_found();
     }
-    return render_file(s, *device, *match, url, req, f);
+
+    const file_rule* rule = pick_rule(c);
+    if (rule == nullptr) {
+        f.result = outcome::wrong_vendor_file;
+        return not_found();
+    }
+    f.vendor = std::string(rule->vendor);
+    return serve_rule(c, *rule, f);
 }
 
 
 void log_access(const request& req, const response& r, const fetch& f,
                 double duration_ms) {
-    const bool reached =
-        f.result == outcome::served || f.result == outcome::not_modified;
+    const bool reached = f.result == outcome::served ||
+                         f.result == outcome::not_modified ||
+                         f.result == outcome::upload_discarded;
     std::ostringstream line;
     line << "fetch method=" << sanitize(req.method, 16)
          << " path=" << redact_uri(req.uri) << " status=" << r.status
@@ -131,7 +238,8 @@ void log_access(const request& req, const response& r, const fetch& f,
          << " duration_ms=" << std::fixed << std::setprecision(3) << duration_ms
          << " outcome=" << to_string(f.result);
     if (reached) {
-        line << " mac=" << f.mac << " vendor=" << f.vendor;
+        line << " mac=" << (f.mac.empty() ? "-" : f.mac)
+             << " vendor=" << f.vendor;
     }
     if (f.legacy && reached) {
         line << " legacy=shared-directory";

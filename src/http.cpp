@@ -42,6 +42,13 @@ response not_found() {
 }
 
 
+response no_content() {
+    response r;
+    r.status = 204;
+    return r;
+}
+
+
 response method_not_allowed() {
     response r = plain(405, "method not allowed\n");
     r.headers.emplace_back("Allow", "GET, HEAD");
@@ -136,6 +143,8 @@ std::string status_line(int status) {
     switch (status) {
     case 200:
         return "200 OK";
+    case 204:
+        return "204 No Content";
     case 304:
         return "304 Not Modified";
     case 404:

@@ -43,6 +43,10 @@ const char* to_string(outcome o) {
         return "unknown_token";
     case outcome::mac_mismatch:
         return "mac_mismatch";
+    case outcome::ua_mac_mismatch:
+        return "ua_mac_mismatch";
+    case outcome::upload_discarded:
+        return "upload_discarded";
     case outcome::revoked:
         return "revoked";
     case outcome::expired:
@@ -70,14 +74,23 @@ const char* to_string(outcome o) {
 
 outcome check_secure_fetch(const device_record& device,
                            const token_digest& presented,
-                           const mac_address& requested) {
+                           const std::optional<mac_address>& requested) {
     if (!digest_equal(device.token_hash, presented)) {
         return outcome::unknown_token;
     }
-    if (device.mac != requested.to_string()) {
+    if (requested && device.mac != requested->to_string()) {
         return outcome::mac_mismatch;
     }
     return check_device_state(device);
+}
+
+
+outcome check_user_agent_mac(const std::optional<mac_address>& stated,
+                             const std::string& expected_mac) {
+    if (stated && stated->to_string() != expected_mac) {
+        return outcome::ua_mac_mismatch;
+    }
+    return outcome::served;
 }
 
 

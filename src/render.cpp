@@ -7,6 +7,7 @@
 
 #include <kainjow/mustache.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -90,20 +91,90 @@ bool has_unescaped_tag(const std::string& source) {
 }
 
 
-data account_data(const sip_account& account, const std::string& url) {
+std::string lower(std::string text) {
+    for (char& c : text) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return text;
+}
+
+
+std::string upper(std::string text) {
+    for (char& c : text) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    return text;
+}
+
+
+data input_data(const render_input& in) {
+    // Phones that split their provisioning server into scheme and
+    // "host/path" (Polycom, Grandstream, Fanvil) get both parts.
+    const std::string& url = in.provisioning_url;
+    const std::size_t scheme_end = url.find("://");
+    const bool https = url.starts_with("https://");
+
     data d;
-    d.set("extension", account.extension);
-    d.set("auth_user", account.auth_user);
-    d.set("password", account.password);
-    d.set("display_name", account.display_name);
-    d.set("sip_server", account.sip_server);
-    d.set("sip_port", std::to_string(account.sip_port));
-    d.set("transport", account.transport);
-    d.set("transport_udp", account.transport == "udp");
-    d.set("transport_tcp", account.transport == "tcp");
-    d.set("transport_tls", account.transport == "tls");
+    d.set("mac", in.mac);
+    d.set("mac_upper", upper(in.mac));
+    d.set("model", in.model);
     d.set("provisioning_url", url);
+    d.set("provisioning_https", https);
+    d.set("provisioning_host_path",
+          scheme_end == std::string::npos ? url : url.substr(scheme_end + 3));
+    if (in.account != nullptr) {
+        const sip_account& account = *in.account;
+        d.set("extension", account.extension);
+        d.set("auth_user", account.auth_user);
+        d.set("password", account.password);
+        d.set("display_name", account.display_name);
+        d.set("sip_server", account.sip_server);
+        d.set("sip_port", std::to_string(account.sip_port));
+        d.set("transport", account.transport);
+        d.set("transport_udp", account.transport == "udp");
+        d.set("transport_tcp", account.transport == "tcp");
+        d.set("transport_tls", account.transport == "tls");
+    }
     return d;
+}
+
+
+// Checks every value by name before rendering: the escaper sees values
+// without their names, and an error should say which column to fix.
+void check_fields(const file_rule& rule, const render_input& in) {
+    std::vector<std::pair<const char*, const std::string*>> fields = {
+        {"mac", &in.mac},
+        {"model", &in.model},
+        {"provisioning_url", &in.provisioning_url},
+    };
+    if (in.account != nullptr) {
+        fields.insert(fields.end(),
+                      {
+                          {"extension", &in.account->extension},
+                          {"auth_user", &in.account->auth_user},
+                          {"password", &in.account->password},
+                          {"display_name", &in.account->display_name},
+                          {"sip_server", &in.account->sip_server},
+                          {"transport", &in.account->transport},
+                      });
+    }
+    for (const auto& [name, value] : fields) {
+        escape_value(rule.format, name, *value);
+    }
+}
+
+
+std::string load_template(const std::string& path) {
+    std::string source = read_file(path);
+    if (has_unescaped_tag(source)) {
+        throw template_error("template \"" + path + "\" uses an unescaped tag");
+    }
+    const mustache parsed(source);
+    if (!parsed.is_valid()) {
+        throw template_error("template \"" + path +
+                             "\" is invalid: " + parsed.error_message());
+    }
+    return source;
 }
 
 } // namespace
@@ -122,50 +193,43 @@ std::string escape_value(file_format format, const std::string& field,
 
 
 std::shared_ptr<const template_set> template_set::load(const std::string& dir) {
+    namespace fs = std::filesystem;
     auto set = std::make_shared<template_set>();
     for (const file_rule& rule : file_rules()) {
-        const std::string path = dir + "/" + std::string(rule.vendor) + "/" +
-                                 std::string(rule.template_name);
-        std::string source = read_file(path);
+        if (rule.template_name.empty()) {
+            continue;
+        }
+        const fs::path vendor_dir = fs::path(dir) / rule.vendor;
+        const std::string name(rule.template_name);
+        set->sources_.emplace(std::pair(&rule, std::string()),
+                              load_template((vendor_dir / name).string()));
 
-        if (has_unescaped_tag(source)) {
-            throw template_error("template \"" + path +
-                                 "\" uses an unescaped tag");
+        // Per-model overrides: any subdirectory holding the same name.
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(vendor_dir, ec)) {
+            const fs::path candidate = entry.path() / name;
+            if (entry.is_directory() && fs::exists(candidate)) {
+                set->sources_.emplace(
+                    std::pair(&rule, lower(entry.path().filename().string())),
+                    load_template(candidate.string()));
+            }
         }
-        const mustache parsed(source);
-        if (!parsed.is_valid()) {
-            throw template_error("template \"" + path +
-                                 "\" is invalid: " + parsed.error_message());
-        }
-        set->sources_.emplace(&rule, std::move(source));
     }
     return set;
 }
 
 
 std::string template_set::render(const file_rule& rule,
-                                 const sip_account& account,
-                                 const std::string& provisioning_url) const {
-    const auto source = sources_.find(&rule);
+                                 const render_input& in) const {
+    auto source = sources_.find(std::pair(&rule, lower(in.model)));
     if (source == sources_.end()) {
-        throw render_error("no template for vendor \"" +
+        source = sources_.find(std::pair(&rule, std::string()));
+    }
+    if (source == sources_.end()) {
+        throw render_error("no template for file rule of vendor \"" +
                            std::string(rule.vendor) + "\"");
     }
-
-    // The escaper sees values without their names, so the fields are checked
-    // once by name first: an error then says which column to fix.
-    const std::pair<const char*, const std::string*> fields[] = {
-        {"extension", &account.extension},
-        {"auth_user", &account.auth_user},
-        {"password", &account.password},
-        {"display_name", &account.display_name},
-        {"sip_server", &account.sip_server},
-        {"transport", &account.transport},
-        {"provisioning_url", &provisioning_url},
-    };
-    for (const auto& [name, value] : fields) {
-        escape_value(rule.format, name, *value);
-    }
+    check_fields(rule, in);
 
     // kainjow's renderer keeps state while rendering, so each call parses
     // its own copy; templates are a few hundred bytes.
@@ -173,7 +237,14 @@ std::string template_set::render(const file_rule& rule,
     tmpl.set_custom_escape([&rule](const std::string& value) {
         return escape_value(rule.format, "value", value);
     });
-    return tmpl.render(account_data(account, provisioning_url));
+    return tmpl.render(input_data(in));
+}
+
+
+std::string template_set::render(const file_rule& rule,
+                                 const sip_account& account,
+                                 const std::string& provisioning_url) const {
+    return render(rule, render_input{&account, "", "", provisioning_url});
 }
 
 } // namespace provgate

@@ -6,6 +6,8 @@
 
 #include "provgate/phones.hpp"
 
+#include "support.hpp"
+
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -20,39 +22,11 @@
 #include <string>
 
 using namespace provgate;
+using provgate::testing::read_text;
+using provgate::testing::source_dir;
 
 
 namespace {
-
-// The source tree: meson's test runner sets PROVGATE_SOURCE_DIR. When the
-// binary is run by hand, __FILE__ is relative to the build directory, which
-// holds the tests/ directory that holds this binary.
-std::filesystem::path source_dir() {
-    if (const char* dir = std::getenv("PROVGATE_SOURCE_DIR")) {
-        return dir;
-    }
-    const std::filesystem::path self = __FILE__;
-    if (self.is_absolute()) {
-        return self.parent_path().parent_path();
-    }
-    const std::filesystem::path build =
-        std::filesystem::canonical("/proc/self/exe")
-            .parent_path()
-            .parent_path();
-    return std::filesystem::weakly_canonical(build / self)
-        .parent_path()
-        .parent_path();
-}
-
-
-std::string read_text(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE_MESSAGE(in, "cannot open ", path.string());
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 
 std::shared_ptr<const template_set> shipped_templates() {
     return template_set::load((source_dir() / "templates").string());
@@ -119,7 +93,11 @@ public:
         path_ = std::filesystem::temp_directory_path() /
                 ("provgate-test-render-" + std::to_string(getpid()) + "-" +
                  std::to_string(counter++) + "-" + std::to_string(random()));
-        std::filesystem::create_directories(path_ / "yealink");
+        // The shipped set, with the Yealink device template replaced by
+        // the one under test, or removed.
+        std::filesystem::copy(source_dir() / "templates", path_,
+                              std::filesystem::copy_options::recursive);
+        std::filesystem::remove(template_path());
         if (yealink_source != nullptr) {
             std::ofstream out(template_path(), std::ios::binary);
             out << *yealink_source;

@@ -33,6 +33,7 @@ struct config {
     std::string listen;    // "host:port" or an absolute Unix socket path
     int threads = 32;
     std::string templates_dir;
+    std::string static_dir; // common files served as they are; "" for none
     bool disable_auto_provision_security = false;
     int token_lifetime_days = 0; // 0: tokens do not expire
     database_settings database;

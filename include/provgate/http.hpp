@@ -19,7 +19,10 @@ struct response {
 // status, headers and bytes whatever the reason, so that it reveals nothing.
 response not_found();
 
-// Any method but GET and HEAD.
+// An accepted upload whose body is not kept.
+response no_content();
+
+// Any method but GET and HEAD (and PUT of a phone's log file).
 response method_not_allowed();
 
 // The database is unreachable: a phone should retry soon.

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 #include "provgate/mac_address.hpp"
 #include "provgate/store.hpp"
 #include "provgate/token.hpp"
@@ -17,6 +19,7 @@ enum class outcome {
     unknown_file,
     unknown_token,
     mac_mismatch,
+    ua_mac_mismatch,
     revoked,
     expired,
     no_account,
@@ -24,6 +27,7 @@ enum class outcome {
     wrong_vendor_file,
     legacy_disabled,
     unknown_mac,
+    upload_discarded,
     render_failed,
     internal_error,
     database_unavailable,
@@ -33,11 +37,17 @@ enum class outcome {
 const char* to_string(outcome o);
 
 // May the device found by a presented token receive the file that names
-// requested? The digest is compared again in constant time, so that the
-// decision never rests on the database's comparison alone.
+// requested (nullopt for a common file, which names no MAC)? The digest is
+// compared again in constant time, so that the decision never rests on the
+// database's comparison alone.
 outcome check_secure_fetch(const device_record& device,
                            const token_digest& presented,
-                           const mac_address& requested);
+                           const std::optional<mac_address>& requested);
+
+// Does the MAC a phone states in its User-Agent (if any) agree with the MAC
+// the request is for? A disagreement means a copied URL, not a phone.
+outcome check_user_agent_mac(const std::optional<mac_address>& stated,
+                             const std::string& expected_mac);
 
 // May the device found by MAC receive its file through the legacy shared
 // path (already known to be enabled)?
