@@ -49,6 +49,9 @@ const file_rule* pick_rule(const context& c) {
         vendor = c.device->vendor;
     } else if (c.ua) {
         vendor = c.ua->vendor;
+    } else if (c.device) {
+        vendor =
+            std::string(vendor_for_oui(*mac_address::parse(c.device->mac)));
     } else if (c.match.mac) {
         vendor = std::string(vendor_for_oui(*c.match.mac));
     }

@@ -219,7 +219,9 @@ http_result stack::fetch(const std::string& path, const fetch_options& opts) {
     curl_easy_setopt(curl, CURLOPT_CAINFO, ca.c_str());
     curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, opts.path_as_is ? 1L : 0L);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "Yealink SIP-T46S 66.86.0.15");
+    if (!opts.user_agent.empty()) {
+        curl_easy_setopt(curl, CURLOPT_USERAGENT, opts.user_agent.c_str());
+    }
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
@@ -276,14 +278,15 @@ void stack::set_legacy(bool on) {
 
 
 std::string stack::add_device(const std::string& mac,
-                              const std::string& display_name) {
+                              const std::string& display_name,
+                              const std::string& extra_args) {
     const std::string ext = "x" + mac;
     sql("INSERT INTO provgate.extensions (extension, auth_user, password, "
         "display_name, sip_server) VALUES ('" +
         ext + "', 'auth" + ext + "', 'pw-" + ext + "', '" + display_name +
         "', 'pbx.example.net')");
     const command_result r =
-        ctl("activate --mac " + mac + " --extension " + ext);
+        ctl("activate --mac " + mac + " --extension " + ext + " " + extra_args);
     if (r.status != 0) {
         throw std::runtime_error("activate failed: " + r.err);
     }

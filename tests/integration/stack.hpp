@@ -28,6 +28,7 @@ struct fetch_options {
     std::vector<std::string> headers; // "Name: value"
     bool plain_http = false;          // the optional HTTP listener
     bool path_as_is = true;           // send dot segments unchanged
+    std::string user_agent = "Yealink SIP-T46S 66.86.0.15"; // "" for none
 };
 
 struct command_result {
@@ -59,9 +60,11 @@ public:
     void set_legacy(bool on);
 
     // Activates a device for a new extension created on the fly; returns
-    // the device's URL path ("/prov/<token>/").
+    // the device's URL path ("/prov/<token>/"). extra_args go to
+    // provgatectl activate, e.g. "--vendor snom --model D785".
     std::string add_device(const std::string& mac,
-                           const std::string& display_name = "Test Phone");
+                           const std::string& display_name = "Test Phone",
+                           const std::string& extra_args = "");
 
     // The path part of a URL printed by provgatectl.
     std::string path_of(const std::string& url) const;
