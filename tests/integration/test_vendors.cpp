@@ -297,3 +297,28 @@ TEST_CASE("with the shared directory on, every vendor is served by MAC") {
     CHECK(last_audit() == "404 - ua_mac_mismatch\n");
     s.set_legacy(false);
 }
+
+
+TEST_CASE("a Polycom log PUT outside its own folder is the usual 404") {
+    stack& s = stack::get();
+    const auto& folder = folders();
+    fetch_options put;
+    put.method = "PUT";
+    put.user_agent =
+        "FileTransport PolycomVVX-VVX_400-UA/4.1.4.7430 Type/Application";
+    const http_result reference = s.fetch("/prov/no-such-thing");
+
+    const http_result foreign =
+        s.fetch(folder.at("yealink") + "0004f2c00002-boot.log", put);
+    const http_result unknown = s.fetch(
+        "/prov/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/0004f2c00002-boot.log",
+        put);
+    const http_result not_a_log =
+        s.fetch(folder.at("polycom") + "0004f2c00002-phone.cfg", put);
+
+    CHECK(foreign.status == 404);
+    CHECK(foreign.body == reference.body);
+    CHECK(unknown.status == 404);
+    CHECK(unknown.body == reference.body);
+    CHECK(not_a_log.status == 405);
+}
