@@ -340,6 +340,9 @@ int main(int argc, char** argv) {
     bool check_only = false;
     app.add_option("-c,--config", config_path, "configuration file")
         ->envname("PROVGATE_CONFIG");
+    std::string log_file;
+    app.add_option("--log-file", log_file,
+                   "log file, instead of log.file of the configuration");
     app.add_flag("--check", check_only, "validate the configuration and exit");
     CLI11_PARSE(app, argc, argv);
 
@@ -356,7 +359,8 @@ int main(int argc, char** argv) {
                 config_path + ":1:1: key \"pnp\": neither \"unicast\" nor "
                               "\"multicast\" is set");
         }
-        provgate::init_logging(cfg.log.level, cfg.log.file);
+        provgate::init_logging(cfg.log.level,
+                               log_file.empty() ? cfg.log.file : log_file);
     } catch (const std::exception& e) {
         std::cerr << "provgate-pnp: " << e.what() << '\n';
         return 2;

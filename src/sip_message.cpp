@@ -11,6 +11,7 @@
 #include <sys/random.h>
 
 #include <cerrno>
+#include <cstdarg>
 #include <mutex>
 #include <system_error>
 
@@ -18,12 +19,17 @@ namespace provgate {
 
 namespace {
 
+void discard_trace(const char*, int, osip_trace_level_t, const char*,
+                   va_list) {}
+
+
 // libosip2 builds its parser tables once per process, and by default
 // writes its own error lines to standard error; ours go to the log instead.
 void init_library() {
     static std::once_flag once;
     std::call_once(once, [] {
         parser_init();
+        osip_trace_initialize_func(TRACE_LEVEL0, discard_trace);
         for (int level = TRACE_LEVEL0; level < END_TRACE_LEVEL; ++level) {
             osip_trace_disable_level(static_cast<osip_trace_level_t>(level));
         }
