@@ -204,11 +204,10 @@ void check_host_port(const std::string& file, const std::string& key,
     unsigned a = 0, b = 0, c = 0, d = 0;
     char extra = 0;
     if (colon == std::string::npos ||
-        std::sscanf(text.substr(0, colon).c_str(), "%u.%u.%u.%u%c", &a, &b,
-                    &c, &d, &extra) != 4 ||
+        std::sscanf(text.substr(0, colon).c_str(), "%u.%u.%u.%u%c", &a, &b, &c,
+                    &d, &extra) != 4 ||
         a > 255 || b > 255 || c > 255 || d > 255 ||
-        !YAML::convert<int>::decode(YAML::Node(text.substr(colon + 1)),
-                                    port) ||
+        !YAML::convert<int>::decode(YAML::Node(text.substr(colon + 1)), port) ||
         port < 1 || port > 65535) {
         fail({file, value.Mark()}, key,
              "expected \"a.b.c.d:port\" with an IPv4 address");

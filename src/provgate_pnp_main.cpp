@@ -121,27 +121,28 @@ void responder::run(const std::vector<int>& fds) {
     while (stopping == 0) {
         const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
             next_wake() - clock_type::now());
-        const int ready = poll(polls.data(), polls.size(),
-                               static_cast<int>(std::max<long long>(
-                                   0, std::min<long long>(wait.count(), 1000))));
+        const int ready =
+            poll(polls.data(), polls.size(),
+                 static_cast<int>(std::max<long long>(
+                     0, std::min<long long>(wait.count(), 1000))));
         for (std::size_t i = 0; ready > 0 && i < polls.size(); ++i) {
             if ((polls[i].revents & POLLIN) == 0) {
                 continue;
             }
             sockaddr_in from{};
             socklen_t len = sizeof(from);
-            const ssize_t n = recvfrom(polls[i].fd, buffer.data(),
-                                       buffer.size(), MSG_TRUNC,
-                                       reinterpret_cast<sockaddr*>(&from), &len);
+            const ssize_t n =
+                recvfrom(polls[i].fd, buffer.data(), buffer.size(), MSG_TRUNC,
+                         reinterpret_cast<sockaddr*>(&from), &len);
             if (n <= 0 || static_cast<std::size_t>(n) > buffer.size()) {
                 PROVGATE_LOG(debug) << "ignored oversized or empty datagram"
                                     << " bytes=" << n;
                 continue;
             }
-            on_datagram(polls[i].fd,
-                        std::string_view(buffer.data(),
-                                         static_cast<std::size_t>(n)),
-                        from);
+            on_datagram(
+                polls[i].fd,
+                std::string_view(buffer.data(), static_cast<std::size_t>(n)),
+                from);
         }
         on_timers();
     }
@@ -151,8 +152,8 @@ void responder::run(const std::vector<int>& fds) {
 clock_type::time_point responder::next_wake() const {
     auto wake = clock_type::now() + std::chrono::seconds(1);
     for (const auto& [branch, p] : pending_) {
-        wake = std::min({wake, p.schedule.next_retransmit(),
-                         p.schedule.deadline()});
+        wake = std::min(
+            {wake, p.schedule.next_retransmit(), p.schedule.deadline()});
     }
     return wake;
 }
@@ -181,8 +182,8 @@ void responder::on_datagram(int fd, std::string_view bytes,
 
 void responder::on_subscribe(int fd, const provgate::sip_message& msg,
                              const sockaddr_in& from) {
-    const std::string key = msg.top_via_branch() + "|" + msg.call_id() + "|" +
-                            msg.cseq();
+    const std::string key =
+        msg.top_via_branch() + "|" + msg.call_id() + "|" + msg.cseq();
     if (const auto seen = handled_.find(key); seen != handled_.end()) {
         if (!seen->second.response.empty()) {
             send_to(fd, seen->second.response,
@@ -207,9 +208,9 @@ void responder::answer(int fd, const provgate::sip_message& msg,
     provgate::pnp_subscribe request{
         provgate::mac_address::parse(mac_text),
         client.substr(0, client.rfind(':')),
-        msg.request_uri() ? msg.request_uri()->user + "@" +
-                                msg.request_uri()->host
-                          : "",
+        msg.request_uri()
+            ? msg.request_uri()->user + "@" + msg.request_uri()->host
+            : "",
         msg.header("Event"),
         msg.header("User-Agent"),
     };
@@ -246,20 +247,20 @@ void responder::answer(int fd, const provgate::sip_message& msg,
     const sockaddr_in notify_to = provgate::notify_destination(msg, from);
     const auto [host, port] = local_endpoint(fd, notify_to);
     const std::string ok = provgate::build_subscribe_ok(
-        msg, to_tag, "<sip:provgate@" + host + ":" + std::to_string(port) + ">");
+        msg, to_tag,
+        "<sip:provgate@" + host + ":" + std::to_string(port) + ">");
     send_to(fd, ok, reply_to);
     handled_[key] = {ok, forget_at};
 
     const std::string url = cfg_.base_url + "/" + token + "/";
     const std::string branch = "z9hG4bK" + provgate::random_hex(24);
-    const std::string notify = provgate::build_pnp_notify(
-        msg, to_tag, host, port, branch, url);
+    const std::string notify =
+        provgate::build_pnp_notify(msg, to_tag, host, port, branch, url);
     send_to(fd, notify, notify_to);
-    pending_.emplace(branch,
-                     pending_notify{fd, notify_to, notify,
-                                    provgate::retransmit_schedule(
-                                        timers_, clock_type::now()),
-                                    mac_text, prefix});
+    pending_.emplace(branch, pending_notify{fd, notify_to, notify,
+                                            provgate::retransmit_schedule(
+                                                timers_, clock_type::now()),
+                                            mac_text, prefix});
     PROVGATE_LOG(info) << "pnp answered mac=" << mac_text
                        << " vendor=" << decision.vendor << " token=" << prefix
                        << " client=" << client
@@ -281,8 +282,9 @@ void responder::on_response(const provgate::sip_message& msg) {
                            << " token=" << p->second.token_prefix
                            << " status=" << msg.status();
     } else {
-        PROVGATE_LOG(warning) << "pnp notify refused by phone mac="
-                              << p->second.mac << " status=" << msg.status();
+        PROVGATE_LOG(warning)
+            << "pnp notify refused by phone mac=" << p->second.mac
+            << " status=" << msg.status();
     }
     pending_.erase(p);
 }
@@ -293,9 +295,9 @@ void responder::on_timers() {
     for (auto it = pending_.begin(); it != pending_.end();) {
         pending_notify& p = it->second;
         if (now >= p.schedule.deadline()) {
-            PROVGATE_LOG(warning) << "pnp notify timed out mac=" << p.mac
-                                  << " transmissions="
-                                  << p.schedule.transmissions();
+            PROVGATE_LOG(warning)
+                << "pnp notify timed out mac=" << p.mac
+                << " transmissions=" << p.schedule.transmissions();
             it = pending_.erase(it);
             continue;
         }
@@ -305,8 +307,9 @@ void responder::on_timers() {
         }
         ++it;
     }
-    std::erase_if(handled_,
-                  [&](const auto& entry) { return now >= entry.second.forget_at; });
+    std::erase_if(handled_, [&](const auto& entry) {
+        return now >= entry.second.forget_at;
+    });
 }
 
 

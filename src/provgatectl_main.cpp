@@ -102,8 +102,8 @@ void maybe_open_window(provgate::device_admin& admin, const options& opt) {
     const std::string until =
         admin.open_pnp_window(parse_mac(opt.mac), window->count());
     std::cerr << "plug-and-play window of device \""
-              << parse_mac(opt.mac).to_string() << "\" is open until "
-              << until << "\n";
+              << parse_mac(opt.mac).to_string() << "\" is open until " << until
+              << "\n";
 }
 
 
@@ -133,14 +133,15 @@ int notify(provgate::device_admin& admin, const options& opt) {
     timers.timeout = std::chrono::milliseconds(
         opt.timeout_ms > 0 ? opt.timeout_ms : 64 * opt.t1_ms);
     const sockaddr_in dest = provgate::resolve_ipv4(target->host, target->port);
-    const auto ids = provgate::new_notify_ids(
-        provgate::local_address_toward(dest));
+    const auto ids =
+        provgate::new_notify_ids(provgate::local_address_toward(dest));
     const auto build = [&](const std::string& host, int port) {
         return provgate::build_check_sync(*target, event, host, port, ids);
     };
     const provgate::sip_exchange result =
-        target->tcp ? provgate::send_tcp_request(dest, build, ids.branch, timers)
-                    : provgate::send_udp_request(dest, build, ids.branch, timers);
+        target->tcp
+            ? provgate::send_tcp_request(dest, build, ids.branch, timers)
+            : provgate::send_udp_request(dest, build, ids.branch, timers);
 
     std::cerr << "sent NOTIFY event \"" << event << "\" to \"" << opt.to
               << "\" transmissions=" << result.transmissions << '\n';

@@ -19,8 +19,8 @@ namespace provgate {
 
 namespace {
 
-void discard_trace(const char*, int, osip_trace_level_t, const char*,
-                   va_list) {}
+void discard_trace(const char*, int, osip_trace_level_t, const char*, va_list) {
+}
 
 
 // libosip2 builds its parser tables once per process, and by default
@@ -189,9 +189,8 @@ std::optional<sip_uri> parse_sip_uri(std::string_view text) {
 
 std::optional<sip_message> sip_message::parse(std::string_view bytes) {
     message_ptr m = new_message();
-    if (bytes.empty() ||
-        osip_message_parse(m.get(), bytes.data(), bytes.size()) !=
-            OSIP_SUCCESS) {
+    if (bytes.empty() || osip_message_parse(m.get(), bytes.data(),
+                                            bytes.size()) != OSIP_SUCCESS) {
         return std::nullopt;
     }
     // A request needs a method and a target, a response a status; and both
@@ -327,8 +326,8 @@ std::string sip_message::top_via_branch() const {
     osip_via_t* via = top_via(impl_->m.get());
     osip_generic_param_t* branch = nullptr;
     if (via == nullptr ||
-        osip_via_param_get_byname(via, const_cast<char*>("branch"),
-                                  &branch) != OSIP_SUCCESS ||
+        osip_via_param_get_byname(via, const_cast<char*>("branch"), &branch) !=
+            OSIP_SUCCESS ||
         branch == nullptr || branch->gvalue == nullptr) {
         return "";
     }
@@ -356,16 +355,16 @@ bool sip_message::top_via_has_rport() const {
     osip_via_t* via = top_via(impl_->m.get());
     osip_generic_param_t* rport = nullptr;
     return via != nullptr &&
-           osip_via_param_get_byname(via, const_cast<char*>("rport"),
-                                     &rport) == OSIP_SUCCESS &&
+           osip_via_param_get_byname(via, const_cast<char*>("rport"), &rport) ==
+               OSIP_SUCCESS &&
            rport != nullptr;
 }
 
 
 std::string sip_message::to_tag() const {
     osip_generic_param_t* tag = nullptr;
-    if (osip_to_get_tag(impl_->m->to, &tag) != OSIP_SUCCESS ||
-        tag == nullptr || tag->gvalue == nullptr) {
+    if (osip_to_get_tag(impl_->m->to, &tag) != OSIP_SUCCESS || tag == nullptr ||
+        tag->gvalue == nullptr) {
         return "";
     }
     return tag->gvalue;

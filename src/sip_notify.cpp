@@ -14,18 +14,18 @@ namespace {
 
 // OUI prefixes per vendor, from shared/reference/PHONES.md.
 constexpr std::pair<std::string_view, std::string_view> oui_table[] = {
-        {"001565", "yealink"},     {"805ec0", "yealink"},
-        {"805e0c", "yealink"},     {"e434d7", "yealink"},
-        {"249ad8", "yealink"},     {"44dbd2", "yealink"},
-        {"c4fc22", "yealink"},     {"0004f2", "polycom"},
-        {"64167f", "polycom"},     {"482567", "polycom"},
-        {"00907a", "polycom"},     {"000b82", "grandstream"},
-        {"c074ad", "grandstream"}, {"ec74d7", "grandstream"},
-        {"000413", "snom"},        {"00087b", "snom"},
-        {"0c383e", "fanvil"},      {"00a859", "fanvil"},
-        {"001fc1", "htek"},        {"7c2f80", "gigaset"},
-        {"002104", "gigaset"},     {"589ec6", "gigaset"},
-        {"14b370", "gigaset"},
+    {"001565", "yealink"},     {"805ec0", "yealink"},
+    {"805e0c", "yealink"},     {"e434d7", "yealink"},
+    {"249ad8", "yealink"},     {"44dbd2", "yealink"},
+    {"c4fc22", "yealink"},     {"0004f2", "polycom"},
+    {"64167f", "polycom"},     {"482567", "polycom"},
+    {"00907a", "polycom"},     {"000b82", "grandstream"},
+    {"c074ad", "grandstream"}, {"ec74d7", "grandstream"},
+    {"000413", "snom"},        {"00087b", "snom"},
+    {"0c383e", "fanvil"},      {"00a859", "fanvil"},
+    {"001fc1", "htek"},        {"7c2f80", "gigaset"},
+    {"002104", "gigaset"},     {"589ec6", "gigaset"},
+    {"14b370", "gigaset"},
 };
 
 } // namespace
@@ -89,8 +89,7 @@ std::string build_check_sync(const notify_target& target,
                              const std::string& local_host, int local_port,
                              const notify_ids& ids) {
     const std::string transport = target.tcp ? "TCP" : "UDP";
-    const std::string local =
-        local_host + ":" + std::to_string(local_port);
+    const std::string local = local_host + ":" + std::to_string(local_port);
     // RFC 3261, section 8.1.1: the headers every request carries; rport
     // (RFC 3581) asks the phone to answer to the port we sent from.
     return build_request(

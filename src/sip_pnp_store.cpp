@@ -36,9 +36,9 @@ pnp_decision pnp_store::answer(const pnp_subscribe& request,
     try {
         pqxx::work tx(state_->cx);
         const pqxx::row row = tx.exec_prepared1(
-            "pnp_answer", request.mac ? mac.c_str() : nullptr,
-            to_hex(digest), token_prefix, request.client_addr,
-            request.request_uri, request.event, request.user_agent);
+            "pnp_answer", request.mac ? mac.c_str() : nullptr, to_hex(digest),
+            token_prefix, request.client_addr, request.request_uri,
+            request.event, request.user_agent);
         tx.commit();
         return {row[0].as<std::string>(), row[1].as<std::string>()};
     } catch (const pqxx::broken_connection&) {

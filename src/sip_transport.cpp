@@ -153,7 +153,8 @@ sockaddr_in resolve_ipv4(const std::string& host, int port) {
 std::string to_string(const sockaddr_in& addr) {
     std::array<char, INET_ADDRSTRLEN> text{};
     inet_ntop(AF_INET, &addr.sin_addr, text.data(), text.size());
-    return std::string(text.data()) + ":" + std::to_string(ntohs(addr.sin_port));
+    return std::string(text.data()) + ":" +
+           std::to_string(ntohs(addr.sin_port));
 }
 
 
@@ -166,8 +167,7 @@ std::string local_address_toward(const sockaddr_in& dest) {
     if (fd.get() < 0 ||
         connect(fd.get(), reinterpret_cast<const sockaddr*>(&dest),
                 sizeof(dest)) != 0 ||
-        getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &len) !=
-            0) {
+        getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &len) != 0) {
         fail("could not find a route to \"" + to_string(dest) + "\"");
     }
     std::array<char, INET_ADDRSTRLEN> text{};
@@ -201,11 +201,9 @@ void join_multicast(int fd, const std::string& group,
     if (inet_pton(AF_INET, group.c_str(), &req.imr_multiaddr) != 1 ||
         inet_pton(AF_INET, interface_addr.c_str(), &req.imr_interface) != 1) {
         throw sip_transport_error("invalid multicast group \"" + group +
-                                  "\" or interface \"" + interface_addr +
-                                  "\"");
+                                  "\" or interface \"" + interface_addr + "\"");
     }
-    if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &req, sizeof(req)) !=
-        0) {
+    if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &req, sizeof(req)) != 0) {
         fail("could not join multicast group \"" + group + "\"");
     }
 }

@@ -13,8 +13,8 @@ using provgate::parse_notify_target;
 
 
 TEST_CASE("each vendor gets its re-sync event") {
-    for (const char* v : {"yealink", "polycom", "grandstream", "fanvil",
-                          "htek", "", "acme"}) {
+    for (const char* v :
+         {"yealink", "polycom", "grandstream", "fanvil", "htek", "", "acme"}) {
         CAPTURE(v);
         CHECK(check_sync_event(v, false) == "check-sync");
         CHECK(check_sync_event(v, true) == "check-sync");

@@ -49,9 +49,9 @@ TEST_CASE("the MAC is read from each Request-URI user form") {
 
 TEST_CASE("a user part without a well-formed MAC yields none") {
     for (const char* user :
-         {"", "MAC", "MAC:", "001565aabbcc", "MAC:001565aabb", "MAC-001565aabbcc",
-          "MAC:001565aabbccdd", "MAC%3a%3a001565aabbcc", "provisioning",
-          "MAC:0015:65aa:bbcc"}) {
+         {"", "MAC", "MAC:", "001565aabbcc", "MAC:001565aabb",
+          "MAC-001565aabbcc", "MAC:001565aabbccdd", "MAC%3a%3a001565aabbcc",
+          "provisioning", "MAC:0015:65aa:bbcc"}) {
         CAPTURE(user);
         CHECK_FALSE(mac_from_request_user(user));
     }

@@ -26,12 +26,12 @@ struct log_settings {
 
 // The Plug-and-Play responder's section, "pnp:" (provgate-pnp only).
 struct pnp_settings {
-    std::string dsn;                     // the provgate_pnp role's connection
+    std::string dsn; // the provgate_pnp role's connection
     std::string multicast = "224.0.1.75:5060"; // group:port; "" disables
-    std::string interface = "0.0.0.0";   // address of the multicast interface
-    std::string unicast;                 // "host:port"; "" disables
-    int t1_ms = 500;                     // RFC 3261 T1 for the NOTIFY
-    int timeout_ms = 32000;              // timer F, 64*T1 by default
+    std::string interface = "0.0.0.0"; // address of the multicast interface
+    std::string unicast;               // "host:port"; "" disables
+    int t1_ms = 500;                   // RFC 3261 T1 for the NOTIFY
+    int timeout_ms = 32000;            // timer F, 64*T1 by default
 };
 
 // The whole YAML file, validated. Keys and defaults are listed in README.md.

@@ -63,11 +63,11 @@ public:
     std::string call_id() const;
     std::string cseq() const;
 
-    std::string top_via_branch() const;   // "" if none
-    std::string top_via_host() const;     // sent-by host
-    int top_via_port() const;             // sent-by port, 0 if absent
-    bool top_via_has_rport() const;       // RFC 3581
-    std::string to_tag() const;           // "" if none
+    std::string top_via_branch() const; // "" if none
+    std::string top_via_host() const;   // sent-by host
+    int top_via_port() const;           // sent-by port, 0 if absent
+    bool top_via_has_rport() const;     // RFC 3581
+    std::string to_tag() const;         // "" if none
     std::optional<sip_uri> contact_uri() const;
     std::string body() const;
 

@@ -39,8 +39,7 @@ std::string build_subscribe_ok(const sip_message& subscribe,
 std::string build_pnp_notify(const sip_message& subscribe,
                              const std::string& to_tag,
                              const std::string& local_host, int local_port,
-                             const std::string& branch,
-                             const std::string& url);
+                             const std::string& branch, const std::string& url);
 
 // Where a response to a request received over UDP from source goes (RFC
 // 3261, section 18.2.2, with RFC 3581 rport): the source address, and the
