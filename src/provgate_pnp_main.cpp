@@ -32,6 +32,9 @@ using clock_type = provgate::retransmit_schedule::clock;
 
 volatile std::sig_atomic_t stopping = 0;
 
+// How many handled SUBSCRIBEs are remembered for their retransmissions.
+constexpr std::size_t max_remembered = 10000;
+
 
 void on_signal(int) {
     stopping = 1;
@@ -235,7 +238,11 @@ void responder::answer(int fd, const provgate::sip_message& msg,
 
     const auto forget_at = clock_type::now() + timers_.timeout;
     if (decision.outcome != "answered") {
-        handled_[key] = {"", forget_at};
+        // A flood of distinct SUBSCRIBEs must not grow this without bound;
+        // a refusal that is forgotten is only audited once more.
+        if (handled_.size() < max_remembered) {
+            handled_[key] = {"", forget_at};
+        }
         PROVGATE_LOG(debug) << "pnp refused outcome=" << decision.outcome
                             << " mac=" << (mac_text.empty() ? "-" : mac_text)
                             << " client=" << client;

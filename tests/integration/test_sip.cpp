@@ -389,6 +389,44 @@ TEST_CASE("notify over TCP") {
 }
 
 
+TEST_CASE("tshark's SIP dissector reads the NOTIFY and the phone's 200") {
+    stack& s = stack::get();
+    add_vendor_device("000413000709", "snom");
+    const int port = free_udp_port();
+    const std::string out = s.dir() + "/tshark.out";
+    const std::string err = s.dir() + "/tshark.err";
+
+    // tshark captures the two datagrams on loopback and prints the fields
+    // its own dissector found, one line per message.
+    s.run("tshark -i lo -f 'udp port " + std::to_string(port) +
+          "' -c 2 -a duration:20 -l -T fields -E separator='|' "
+          "-e sip.Method -e sip.Status-Code -e sip.Event -e sip.Via.branch "
+          "-e sip.from.tag -e sip.Call-ID -e sip.CSeq.method "
+          "-e sip.Max-Forwards -e sip.Content-Length >" +
+          out + " 2>" + err +
+          " </dev/null & for i in $(seq 1 100); do grep -q Capturing " + err +
+          " && break; sleep 0.1; done");
+    const auto r = run_sipp(
+        "notify-tshark",
+        phone_answering("notify-tshark", 200, "OK", "check-sync;reboot=true"),
+        port, "", notify_command("000413000709", port, "--reboot"));
+    s.run("for i in $(seq 1 100); do [ \"$(wc -l <" + out +
+          ")\" -ge 2 ] && break; sleep 0.1; done");
+
+    CHECK(r.command.status == 0);
+    const std::string lines = read_file(out);
+    INFO("tshark: " << lines << read_file(err));
+    const std::regex notify(
+        "NOTIFY\\|\\|check-sync;reboot=true\\|z9hG4bK[0-9a-f]{24}\\|[0-9a-f]{16}"
+        "\\|[0-9a-f]{32}@127\\.0\\.0\\.1\\|NOTIFY\\|70\\|0\n");
+    const std::regex ok(
+        "\\|200\\|\\|z9hG4bK[0-9a-f]{24}\\|[0-9a-f]{16}\\|[0-9a-f]{32}"
+        "@127\\.0\\.0\\.1\\|NOTIFY\\|\\|0\n");
+    CHECK(std::regex_search(lines, notify));
+    CHECK(std::regex_search(lines, ok));
+}
+
+
 TEST_CASE("notify refuses a target that is not a SIP URI") {
     const auto r =
         stack::get().ctl("notify --mac 001565000706 --to http://127.0.0.1/");
