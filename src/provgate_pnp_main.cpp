@@ -99,9 +99,13 @@ private:
     void on_datagram(int fd, std::string_view bytes, const sockaddr_in& from);
     void on_subscribe(int fd, const provgate::sip_message& msg,
                       const sockaddr_in& from);
+    std::optional<provgate::pnp_decision>
+    decide(const provgate::sip_message& msg, const sockaddr_in& from,
+           const std::optional<provgate::mac_address>& mac,
+           const std::string& token);
     void answer(int fd, const provgate::sip_message& msg,
                 const sockaddr_in& from, const std::string& key,
-                const std::string& mac);
+                const std::optional<provgate::mac_address>& mac);
     void on_response(const provgate::sip_message& msg);
     void on_timers();
     clock_type::time_point next_wake() const;
@@ -142,10 +146,18 @@ void responder::run(const std::vector<int>& fds) {
                                     << " bytes=" << n;
                 continue;
             }
-            on_datagram(
-                polls[i].fd,
-                std::string_view(buffer.data(), static_cast<std::size_t>(n)),
-                from);
+            // One bad message must not stop the responder: a header that
+            // libosip2 parsed but will not write back is dropped here.
+            try {
+                on_datagram(polls[i].fd,
+                            std::string_view(buffer.data(),
+                                             static_cast<std::size_t>(n)),
+                            from);
+            } catch (const std::exception& e) {
+                PROVGATE_LOG(warning)
+                    << "could not answer SIP message: " << e.what()
+                    << " client=" << provgate::to_string(from);
+            }
         }
         on_timers();
     }
@@ -196,67 +208,73 @@ void responder::on_subscribe(int fd, const provgate::sip_message& msg,
     }
 
     const auto uri = msg.request_uri();
-    const auto mac = uri ? provgate::mac_from_request_user(uri->user)
-                         : std::optional<provgate::mac_address>();
-    answer(fd, msg, from, key, mac ? mac->to_string() : "");
+    answer(fd, msg, from, key,
+           uri ? provgate::mac_from_request_user(uri->user) : std::nullopt);
 }
 
 
-void responder::answer(int fd, const provgate::sip_message& msg,
-                       const sockaddr_in& from, const std::string& key,
-                       const std::string& mac_text) {
-    const std::string token = provgate::mint_token();
-    const std::string prefix = provgate::token_prefix(token);
+std::optional<provgate::pnp_decision>
+responder::decide(const provgate::sip_message& msg, const sockaddr_in& from,
+                  const std::optional<provgate::mac_address>& mac,
+                  const std::string& token) {
     const std::string client = provgate::to_string(from);
-    provgate::pnp_subscribe request{
-        provgate::mac_address::parse(mac_text),
+    const auto uri = msg.request_uri();
+    const provgate::pnp_subscribe request{
+        mac,
         client.substr(0, client.rfind(':')),
-        msg.request_uri()
-            ? msg.request_uri()->user + "@" + msg.request_uri()->host
-            : "",
+        uri ? uri->user + "@" + uri->host : "",
         msg.header("Event"),
         msg.header("User-Agent"),
     };
-    if (mac_text.empty()) {
-        request.mac.reset();
-    }
-
-    provgate::pnp_decision decision;
     try {
-        decision = store_.answer(request, provgate::hash_token(token), prefix);
+        auto decision = store_.answer(request, provgate::hash_token(token),
+                                      provgate::token_prefix(token));
         if (db_down_) {
             PROVGATE_LOG(info) << "database is reachable again";
             db_down_ = false;
         }
+        return decision;
     } catch (const pqxx::failure& e) {
         if (!db_down_) {
             PROVGATE_LOG(error) << "could not reach database: " << e.what();
             db_down_ = true;
         }
-        return; // no answer: the phone retransmits or asks again
+        return std::nullopt; // no answer: the phone retransmits or asks again
+    }
+}
+
+
+void responder::answer(int fd, const provgate::sip_message& msg,
+                       const sockaddr_in& from, const std::string& key,
+                       const std::optional<provgate::mac_address>& mac) {
+    const std::string token = provgate::mint_token();
+    const std::string prefix = provgate::token_prefix(token);
+    const std::string mac_text = mac ? mac->to_string() : "-";
+    const auto decision = decide(msg, from, mac, token);
+    if (!decision) {
+        return;
     }
 
     const auto forget_at = clock_type::now() + timers_.timeout;
-    if (decision.outcome != "answered") {
+    if (decision->outcome != "answered") {
         // A flood of distinct SUBSCRIBEs must not grow this without bound;
         // a refusal that is forgotten is only audited once more.
         if (handled_.size() < max_remembered) {
             handled_[key] = {"", forget_at};
         }
-        PROVGATE_LOG(debug) << "pnp refused outcome=" << decision.outcome
-                            << " mac=" << (mac_text.empty() ? "-" : mac_text)
-                            << " client=" << client;
+        PROVGATE_LOG(debug)
+            << "pnp refused outcome=" << decision->outcome
+            << " mac=" << mac_text << " client=" << provgate::to_string(from);
         return;
     }
 
     const std::string to_tag = provgate::random_hex(16);
-    const sockaddr_in reply_to = provgate::response_destination(msg, from);
     const sockaddr_in notify_to = provgate::notify_destination(msg, from);
     const auto [host, port] = local_endpoint(fd, notify_to);
     const std::string ok = provgate::build_subscribe_ok(
         msg, to_tag,
         "<sip:provgate@" + host + ":" + std::to_string(port) + ">");
-    send_to(fd, ok, reply_to);
+    send_to(fd, ok, provgate::response_destination(msg, from));
     handled_[key] = {ok, forget_at};
 
     const std::string url = cfg_.base_url + "/" + token + "/";
@@ -269,8 +287,8 @@ void responder::answer(int fd, const provgate::sip_message& msg,
                                                 timers_, clock_type::now()),
                                             mac_text, prefix});
     PROVGATE_LOG(info) << "pnp answered mac=" << mac_text
-                       << " vendor=" << decision.vendor << " token=" << prefix
-                       << " client=" << client
+                       << " vendor=" << decision->vendor << " token=" << prefix
+                       << " client=" << provgate::to_string(from)
                        << " notify_to=" << provgate::to_string(notify_to);
 }
 
