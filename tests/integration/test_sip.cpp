@@ -561,6 +561,68 @@ TEST_CASE("malformed datagrams do not stop the responder") {
 }
 
 
+TEST_CASE("a retransmitted SUBSCRIBE gets the same 200 and no new token") {
+    stack& s = stack::get();
+    add_vendor_device("001565000851", "yealink", "10m");
+    // A bare socket stands in for a phone whose first 200 OK was lost, so
+    // that it can send the very same datagram twice.
+    const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in me{};
+    me.sin_family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.1", &me.sin_addr);
+    socklen_t len = sizeof(me);
+    bind(fd, reinterpret_cast<sockaddr*>(&me), len);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&me), &len);
+    const std::string local = "127.0.0.1:" + std::to_string(ntohs(me.sin_port));
+    const std::string subscribe =
+        "SUBSCRIBE sip:MAC%3a001565000851@224.0.1.75 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP " +
+        local +
+        ";branch=z9hG4bKretrans851\r\n"
+        "From: <sip:MAC%3a001565000851@224.0.1.75>;tag=ph851\r\n"
+        "To: <sip:MAC%3a001565000851@224.0.1.75>\r\n"
+        "Call-ID: retrans-851@127.0.0.1\r\nCSeq: 1 SUBSCRIBE\r\n"
+        "Contact: <sip:" +
+        local +
+        ">\r\n"
+        "Event: ua-profile;profile-type=\"device\"\r\n"
+        "Content-Length: 0\r\n\r\n";
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<std::uint16_t>(
+        std::stoi(s.pnp_addr().substr(s.pnp_addr().find(':') + 1))));
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    timeval wait{2, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+    auto receive_200 = [&] {
+        std::string buf(65536, '\0');
+        for (int i = 0; i < 10; ++i) {
+            const ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+            if (n <= 0) {
+                return std::string();
+            }
+            if (buf.starts_with("SIP/2.0 200")) {
+                return buf.substr(0, static_cast<std::size_t>(n));
+            }
+        }
+        return std::string();
+    };
+
+    sendto(fd, subscribe.data(), subscribe.size(), 0,
+           reinterpret_cast<sockaddr*>(&to), sizeof(to));
+    const std::string first = receive_200();
+    sendto(fd, subscribe.data(), subscribe.size(), 0,
+           reinterpret_cast<sockaddr*>(&to), sizeof(to));
+    const std::string second = receive_200();
+    close(fd);
+
+    CHECK(!first.empty());
+    CHECK(first == second);
+    CHECK(s.sql("SELECT count(*) FROM provgate.pnp_audit WHERE mac = "
+                "'001565000851'") == "1\n");
+}
+
+
 TEST_CASE("the responder's role can only call its function") {
     stack& s = stack::get();
 
