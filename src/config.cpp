@@ -249,6 +249,9 @@ void read_pnp(const std::string& file, const std::string& path,
              }},
         },
         {"dsn"});
+    if (out.timeout_ms == 0) {
+        out.timeout_ms = 64 * out.t1_ms; // timer F (RFC 3261, table 4)
+    }
 }
 
 

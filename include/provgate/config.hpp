@@ -31,7 +31,7 @@ struct pnp_settings {
     std::string interface = "0.0.0.0"; // address of the multicast interface
     std::string unicast;               // "host:port"; "" disables
     int t1_ms = 500;                   // RFC 3261 T1 for the NOTIFY
-    int timeout_ms = 32000;            // timer F, 64*T1 by default
+    int timeout_ms = 0;                // timer F; unset: 64*T1
 };
 
 // The whole YAML file, validated. Keys and defaults are listed in README.md.
