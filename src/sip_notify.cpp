@@ -13,6 +13,8 @@ namespace provgate {
 namespace {
 
 // OUI prefixes per vendor, from shared/reference/PHONES.md.
+// TODO: use the vendor table's OUI lookup (phones) once it is on this
+// branch, so that one list serves the worker and notify.
 constexpr std::pair<std::string_view, std::string_view> oui_table[] = {
     {"001565", "yealink"},     {"805ec0", "yealink"},
     {"805e0c", "yealink"},     {"e434d7", "yealink"},
