@@ -335,14 +335,14 @@ TEST_CASE("a lost first datagram is retransmitted after T1") {
     const int port = free_udp_port();
 
     // provgatectl starts first and sends into a port nobody listens on; the
-    // phone comes up 300 ms later, before T1 (800 ms) has passed, so only
-    // a retransmission can reach it.
+    // phone comes up 600 ms later, well before T1 (1500 ms) has passed, so
+    // only a retransmission can reach it.
     const auto r = run_sipp(
         "notify-retransmit",
         phone_answering("notify-retransmit", 200, "OK", "check-sync"), port, "",
         "provgatectl notify --mac 001565000703 --to sip:127.0.0.1:" +
-            std::to_string(port) + " --t1-ms 800",
-        -300);
+            std::to_string(port) + " --t1-ms 1500",
+        -600);
 
     CHECK(r.status == 0);
     CHECK(r.command.status == 0);
