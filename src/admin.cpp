@@ -188,6 +188,26 @@ WHERE mac = $1
 }
 
 
+std::string device_admin::open_pnp_window(const mac_address& mac,
+                                          long long seconds) {
+    pqxx::work tx(state_->cx);
+    const pqxx::result updated = tx.exec_params(R"(
+UPDATE provgate.devices
+SET pnp_window_until = now() + make_interval(secs => $2::bigint),
+    pnp_answered_at = NULL
+WHERE mac = $1
+RETURNING to_char(pnp_window_until AT TIME ZONE 'UTC',
+                  'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+)",
+                                                mac.to_string(), seconds);
+    if (updated.empty()) {
+        throw admin_error("device \"" + mac.to_string() + "\" does not exist");
+    }
+    tx.commit();
+    return updated[0][0].as<std::string>();
+}
+
+
 void device_admin::revoke(const mac_address& mac) {
     pqxx::work tx(state_->cx);
     const pqxx::result updated = tx.exec_params(R"(

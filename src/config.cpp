@@ -6,6 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <set>
@@ -195,6 +196,65 @@ void check_listen(const std::string& file, const YAML::Node& value,
 }
 
 
+// "host:port" with a numeric IPv4 host, or "" when allowed.
+void check_host_port(const std::string& file, const std::string& key,
+                     const YAML::Node& value, const std::string& text) {
+    const std::size_t colon = text.rfind(':');
+    int port = 0;
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    char extra = 0;
+    if (colon == std::string::npos ||
+        std::sscanf(text.substr(0, colon).c_str(), "%u.%u.%u.%u%c", &a, &b, &c,
+                    &d, &extra) != 4 ||
+        a > 255 || b > 255 || c > 255 || d > 255 ||
+        !YAML::convert<int>::decode(YAML::Node(text.substr(colon + 1)), port) ||
+        port < 1 || port > 65535) {
+        fail({file, value.Mark()}, key,
+             "expected \"a.b.c.d:port\" with an IPv4 address");
+    }
+}
+
+
+void read_pnp(const std::string& file, const std::string& path,
+              const YAML::Node& node, pnp_settings& out) {
+    auto address = [&](std::string& target) {
+        return [&](auto& key, auto& value) {
+            target = read_string(file, key, value);
+            if (!target.empty()) {
+                check_host_port(file, key, value, target);
+            }
+        };
+    };
+    read_mapping(
+        file, path, node,
+        {
+            {"dsn",
+             [&](auto& key, auto& value) {
+                 out.dsn = read_string(file, key, value);
+             }},
+            {"multicast", address(out.multicast)},
+            {"unicast", address(out.unicast)},
+            {"interface",
+             [&](auto& key, auto& value) {
+                 out.interface = read_string(file, key, value);
+                 check_host_port(file, key, value, out.interface + ":1");
+             }},
+            {"t1_ms",
+             [&](auto& key, auto& value) {
+                 out.t1_ms = read_int(file, key, value, 1, 60000);
+             }},
+            {"timeout_ms",
+             [&](auto& key, auto& value) {
+                 out.timeout_ms = read_int(file, key, value, 1, 600000);
+             }},
+        },
+        {"dsn"});
+    if (out.timeout_ms == 0) {
+        out.timeout_ms = 64 * out.t1_ms; // timer F (RFC 3261, table 4)
+    }
+}
+
+
 config read_top_level(const std::string& file, const YAML::Node& root) {
     config cfg;
     cfg.source = file;
@@ -246,6 +306,11 @@ config read_top_level(const std::string& file, const YAML::Node& root) {
              }},
             {"log", [&](auto& key,
                         auto& value) { read_log(file, key, value, cfg.log); }},
+            {"pnp",
+             [&](auto& key, auto& value) {
+                 read_pnp(file, key, value, cfg.pnp);
+                 cfg.has_pnp = true;
+             }},
         },
         {"base_url", "listen", "templates_dir", "database"});
     return cfg;

@@ -4,6 +4,11 @@
 
 #include "provgate/admin.hpp"
 #include "provgate/config.hpp"
+#include "provgate/phones.hpp"
+#include "provgate/sip_message.hpp"
+#include "provgate/sip_notify.hpp"
+#include "provgate/sip_pnp.hpp"
+#include "provgate/sip_transport.hpp"
 
 #include <CLI/CLI.hpp>
 #include <pqxx/except>
@@ -26,7 +31,18 @@ struct options {
     std::string vendor;
     std::string model;
     int lifetime_days = -1; // -1: token_lifetime_days from the file
+    std::string pnp_window; // e.g. "30m"; empty: leave the window as it is
+    std::string to;         // notify: sip:HOST[:PORT][;transport=udp|tcp]
+    bool reboot = false;
+    int t1_ms = 500;
+    int timeout_ms = 0; // 0: 64*T1
 };
+
+
+// Exit statuses of notify beyond the common ones (README, "SIP").
+constexpr int exit_sip_refused = 4;
+constexpr int exit_sip_timeout = 5;
+constexpr int exit_sip_transport = 6;
 
 
 provgate::mac_address parse_mac(const std::string& text) {
@@ -73,6 +89,73 @@ std::string device_url(const provgate::config& cfg, const std::string& token) {
 }
 
 
+// Opens the Plug-and-Play window if --pnp-window was given.
+void maybe_open_window(provgate::device_admin& admin, const options& opt) {
+    if (opt.pnp_window.empty()) {
+        return;
+    }
+    const auto window = provgate::parse_window(opt.pnp_window);
+    if (!window) {
+        throw provgate::admin_error("invalid plug-and-play window \"" +
+                                    opt.pnp_window +
+                                    "\": expected e.g. 90s, 30m, 2h or 1d");
+    }
+    const std::string until =
+        admin.open_pnp_window(parse_mac(opt.mac), window->count());
+    std::cerr << "plug-and-play window of device \""
+              << parse_mac(opt.mac).to_string() << "\" is open until " << until
+              << "\n";
+}
+
+
+// Sends the vendor's re-sync NOTIFY and reports the phone's final answer:
+// "<code> <reason>" on standard output, the detail on standard error.
+int notify(provgate::device_admin& admin, const options& opt) {
+    const auto target = provgate::parse_notify_target(opt.to);
+    if (!target) {
+        throw provgate::admin_error(
+            "invalid SIP target \"" + opt.to +
+            "\": expected sip:HOST[:PORT][;transport=udp|tcp]");
+    }
+    const provgate::mac_address mac = parse_mac(opt.mac);
+    const auto device = admin.show(mac);
+    std::string vendor = device ? device->vendor : "";
+    if (vendor.empty()) {
+        vendor = std::string(provgate::vendor_for_oui(mac));
+    }
+    if (opt.reboot && !provgate::event_has_reboot_flag(vendor)) {
+        std::cerr << "provgatectl: vendor \"" << vendor
+                  << "\" has no reboot flag in its event; --reboot ignored\n";
+    }
+    const std::string event = provgate::check_sync_event(vendor, opt.reboot);
+
+    provgate::sip_timers timers;
+    timers.t1 = std::chrono::milliseconds(opt.t1_ms);
+    timers.timeout = std::chrono::milliseconds(
+        opt.timeout_ms > 0 ? opt.timeout_ms : 64 * opt.t1_ms);
+    const sockaddr_in dest = provgate::resolve_ipv4(target->host, target->port);
+    const auto ids =
+        provgate::new_notify_ids(provgate::local_address_toward(dest));
+    const auto build = [&](const std::string& host, int port) {
+        return provgate::build_check_sync(*target, event, host, port, ids);
+    };
+    const provgate::sip_exchange result =
+        target->tcp
+            ? provgate::send_tcp_request(dest, build, ids.branch, timers)
+            : provgate::send_udp_request(dest, build, ids.branch, timers);
+
+    std::cerr << "sent NOTIFY event \"" << event << "\" to \"" << opt.to
+              << "\" transmissions=" << result.transmissions << '\n';
+    if (result.status == 0) {
+        std::cerr << "provgatectl: no response from \"" << opt.to
+                  << "\" within " << timers.timeout.count() << " ms\n";
+        return exit_sip_timeout;
+    }
+    std::cout << result.status << ' ' << result.reason << std::endl;
+    return result.status < 300 ? 0 : exit_sip_refused;
+}
+
+
 int run(const std::string& command, const options& opt) {
     const provgate::config cfg = provgate::load_config(opt.config_path);
     const std::string dsn = opt.dsn.empty() ? cfg.database.admin_dsn : opt.dsn;
@@ -90,17 +173,21 @@ int run(const std::string& command, const options& opt) {
                                            opt.vendor, opt.model, days);
         std::cerr << "activated device \"" << parse_mac(opt.mac).to_string()
                   << "\" for extension \"" << opt.extension << "\"\n";
+        maybe_open_window(admin, opt);
         std::cout << device_url(cfg, minted.token) << std::endl;
     } else if (command == "rotate") {
         const auto minted = admin.rotate(parse_mac(opt.mac), days);
         std::cerr << "rotated token of device \""
                   << parse_mac(opt.mac).to_string()
                   << "\"; the previous URL no longer works\n";
+        maybe_open_window(admin, opt);
         std::cout << device_url(cfg, minted.token) << std::endl;
     } else if (command == "revoke") {
         admin.revoke(parse_mac(opt.mac));
         std::cerr << "revoked device \"" << parse_mac(opt.mac).to_string()
                   << "\"\n";
+    } else if (command == "notify") {
+        return notify(admin, opt);
     } else if (command == "list") {
         print_list(admin.list());
     } else if (command == "show") {
@@ -141,7 +228,12 @@ int main(int argc, char** argv) {
                      "token lifetime in days, 0 for none")
         ->check(CLI::Range(0, 36500));
 
+    activate->add_option("--pnp-window", opt.pnp_window,
+                         "open a SIP plug-and-play window, e.g. 30m");
+
     auto* rotate = app.add_subcommand("rotate", "mint a new URL for a device");
+    rotate->add_option("--pnp-window", opt.pnp_window,
+                       "open a SIP plug-and-play window, e.g. 30m");
     rotate->add_option("--mac", opt.mac, "device MAC")->required();
     rotate
         ->add_option("--lifetime-days", opt.lifetime_days,
@@ -150,6 +242,21 @@ int main(int argc, char** argv) {
 
     auto* revoke = app.add_subcommand("revoke", "stop a device's URL");
     revoke->add_option("--mac", opt.mac, "device MAC")->required();
+
+    auto* notify_cmd =
+        app.add_subcommand("notify", "send a re-sync SIP NOTIFY to a phone");
+    notify_cmd->add_option("--mac", opt.mac, "device MAC")->required();
+    notify_cmd
+        ->add_option("--to", opt.to, "sip:HOST[:PORT][;transport=udp|tcp]")
+        ->required();
+    notify_cmd->add_flag("--reboot", opt.reboot,
+                         "ask snom and Gigaset phones to reboot");
+    notify_cmd->add_option("--t1-ms", opt.t1_ms, "RFC 3261 T1 in ms")
+        ->check(CLI::Range(1, 60000));
+    notify_cmd
+        ->add_option("--timeout-ms", opt.timeout_ms,
+                     "give up after this many ms (default 64*T1)")
+        ->check(CLI::Range(1, 600000));
 
     app.add_subcommand("list", "list devices (never tokens)");
     auto* show = app.add_subcommand("show", "show one device");
@@ -162,6 +269,12 @@ int main(int argc, char** argv) {
     } catch (const provgate::config_error& e) {
         std::cerr << "provgatectl: " << e.what() << '\n';
         return 2;
+    } catch (const provgate::sip_transport_error& e) {
+        std::cerr << "provgatectl: " << e.what() << '\n';
+        return exit_sip_transport;
+    } catch (const provgate::sip_error& e) {
+        std::cerr << "provgatectl: " << e.what() << '\n';
+        return 1;
     } catch (const provgate::admin_error& e) {
         std::cerr << "provgatectl: " << e.what() << '\n';
         return 1;

@@ -54,6 +54,11 @@ public:
     // stops working at once.
     minted_token rotate(const mac_address& mac, int lifetime_days);
 
+    // Opens the device's Plug-and-Play window for the given time from now
+    // (sql/003_pnp.sql): provgate-pnp may then answer its SUBSCRIBE once
+    // with a fresh URL. Returns the window's end as UTC text.
+    std::string open_pnp_window(const mac_address& mac, long long seconds);
+
     // Stops the device's URL.
     void revoke(const mac_address& mac);
 

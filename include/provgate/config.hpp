@@ -24,6 +24,16 @@ struct log_settings {
     std::string file; // empty: standard error
 };
 
+// The Plug-and-Play responder's section, "pnp:" (provgate-pnp only).
+struct pnp_settings {
+    std::string dsn; // the provgate_pnp role's connection
+    std::string multicast = "224.0.1.75:5060"; // group:port; "" disables
+    std::string interface = "0.0.0.0"; // address of the multicast interface
+    std::string unicast;               // "host:port"; "" disables
+    int t1_ms = 500;                   // RFC 3261 T1 for the NOTIFY
+    int timeout_ms = 0;                // timer F; unset: 64*T1
+};
+
 // The whole YAML file, validated. Keys and defaults are listed in README.md.
 struct config {
     std::string source; // the file it was read from
@@ -38,6 +48,8 @@ struct config {
     int token_lifetime_days = 0; // 0: tokens do not expire
     database_settings database;
     log_settings log;
+    pnp_settings pnp;
+    bool has_pnp = false; // the file has a "pnp" section
 };
 
 // Reads and validates the file as a whole. Throws config_error naming the

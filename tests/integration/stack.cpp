@@ -122,6 +122,22 @@ http_result::stable_headers() const {
 }
 
 
+int free_udp_port() {
+    const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        throw std::runtime_error("cannot find a free UDP port");
+    }
+    const int port = ntohs(addr.sin_port);
+    close(fd);
+    return port;
+}
+
+
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream text;
@@ -148,6 +164,7 @@ stack::stack() {
     http_port_ = free_port();
     const int worker_port = free_port();
     const int pg_port = free_port();
+    pnp_port_ = free_udp_port();
     base_url_ = "https://127.0.0.1:" + std::to_string(https_port_) + "/prov";
 
     env_ = "PROVGATE_SOURCE=" + quote(source) +
@@ -156,7 +173,9 @@ stack::stack() {
            " PROVGATE_HTTP_PORT=" + std::to_string(http_port_) +
            " PROVGATE_WORKER_PORT=" + std::to_string(worker_port) +
            " PROVGATE_PG_PORT=" + std::to_string(pg_port) +
-           " PROVGATE_LOG_LEVEL=debug" + " PGHOST=" + quote(dir_ + "/run-pg") +
+           " PROVGATE_LOG_LEVEL=debug" +
+           " PROVGATE_PNP_PORT=" + std::to_string(pnp_port_) +
+           " PROVGATE_PNP_T1_MS=200" + " PGHOST=" + quote(dir_ + "/run-pg") +
            " PGPORT=" + std::to_string(pg_port) +
            " PGDATABASE=provgate PGUSER=provgate_admin" +
            " PROVGATE_CONFIG=" + quote(dir_ + "/provgate.yaml") +

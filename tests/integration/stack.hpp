@@ -75,6 +75,10 @@ public:
     const std::string& base_url() const {
         return base_url_;
     }
+    // "127.0.0.1:<port>" of the Plug-and-Play responder's unicast socket.
+    std::string pnp_addr() const {
+        return "127.0.0.1:" + std::to_string(pnp_port_);
+    }
     std::string log_file(const std::string& name) const {
         return dir_ + "/log/" + name;
     }
@@ -90,7 +94,11 @@ private:
     std::string base_url_;
     int https_port_ = 0;
     int http_port_ = 0;
+    int pnp_port_ = 0;
 };
+
+// A UDP port that the kernel considers free right now on 127.0.0.1.
+int free_udp_port();
 
 // The contents of a file, or "" if it cannot be read.
 std::string read_file(const std::string& path);
