@@ -138,6 +138,8 @@ std::string status_line(int status) {
         return "200 OK";
     case 304:
         return "304 Not Modified";
+    case 400:
+        return "400 Bad Request";
     case 404:
         return "404 Not Found";
     case 405:

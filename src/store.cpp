@@ -5,6 +5,7 @@
 #include "provgate/store.hpp"
 
 #include "provgate/log.hpp"
+#include "provgate/metrics.hpp"
 #include "provgate/request.hpp"
 
 #include <pqxx/pqxx>
@@ -88,6 +89,33 @@ const char* null_if_empty(const std::string& text) {
     return text.empty() ? nullptr : text.c_str();
 }
 
+
+// The DSN with libpq's connect timeout and TCP keepalives added, unless it
+// sets them itself. Without them a server that vanished from the network
+// would hold a worker thread for the kernel's TCP timeouts (minutes).
+std::string with_timeouts(const std::string& dsn) {
+    static const std::pair<const char*, const char*> defaults[] = {
+        {"connect_timeout", "2"},  {"keepalives", "1"},
+        {"keepalives_idle", "10"}, {"keepalives_interval", "5"},
+        {"keepalives_count", "3"},
+    };
+    const bool uri =
+        dsn.starts_with("postgresql://") || dsn.starts_with("postgres://");
+    std::string out = dsn;
+    for (const auto& [key, value] : defaults) {
+        if (dsn.find(std::string(key) + "=") != std::string::npos) {
+            continue;
+        }
+        if (uri) {
+            out += out.find('?') == std::string::npos ? '?' : '&';
+        } else if (!out.empty()) {
+            out += ' ';
+        }
+        out += std::string(key) + "=" + value;
+    }
+    return out;
+}
+
 } // namespace
 
 
@@ -106,7 +134,7 @@ pqxx::connection& open_connection(store::state& st) {
     }
 
     st.cx.reset();
-    auto cx = std::make_unique<pqxx::connection>(st.dsn);
+    auto cx = std::make_unique<pqxx::connection>(with_timeouts(st.dsn));
     pqxx::nontransaction setup(*cx);
     setup.exec("SET statement_timeout = " +
                std::to_string(st.statement_timeout_ms));
@@ -143,6 +171,7 @@ auto guarded(store::state& st, Fn&& fn)
         // failure (timeout, missing privilege) also drops it, so that a fixed
         // grant or a restarted server is picked up without a restart.
         st.cx.reset();
+        metrics().count_database_error();
         if (!database_down.exchange(true)) {
             const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
             PROVGATE_LOG(error)
@@ -194,6 +223,26 @@ void store::record_fetch(const audit_record& r) {
                          null_if_empty(r.vendor), r.status, r.outcome, r.legacy,
                          null_if_empty(r.user_agent),
                          null_if_empty(r.request_id));
+        return 0;
+    });
+}
+
+
+void store::configure(const std::string& dsn, int statement_timeout_ms) {
+    if (dsn == state_->dsn &&
+        statement_timeout_ms == state_->statement_timeout_ms) {
+        return;
+    }
+    state_->dsn = dsn;
+    state_->statement_timeout_ms = statement_timeout_ms;
+    state_->cx.reset();
+}
+
+
+void store::ping() {
+    guarded(*state_, [](pqxx::connection& cx) {
+        pqxx::nontransaction tx(cx);
+        tx.exec("SELECT 1");
         return 0;
     });
 }

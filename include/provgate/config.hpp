@@ -28,9 +28,10 @@ struct log_settings {
 struct config {
     std::string source; // the file it was read from
 
-    std::string base_url;  // public, e.g. "https://prov.example.net/prov"
-    std::string base_path; // the path part of base_url, e.g. "/prov"
-    std::string listen;    // "host:port" or an absolute Unix socket path
+    std::string base_url;     // public, e.g. "https://prov.example.net/prov"
+    std::string base_path;    // the path part of base_url, e.g. "/prov"
+    std::string listen;       // "host:port" or an absolute Unix socket path
+    std::string admin_listen; // /healthz and /metrics; empty: none
     int threads = 32;
     std::string templates_dir;
     bool disable_auto_provision_security = false;

@@ -50,6 +50,9 @@ public:
 
 // The worker's view of PostgreSQL: one connection, opened lazily, with its
 // statements prepared once. Not thread-safe: each worker thread owns one.
+// Unless the DSN sets them, connections get connect_timeout=2 and TCP
+// keepalives, so that an unreachable server costs a request at most two
+// seconds and a 503, never a hang.
 class store {
 public:
     store(std::string dsn, int statement_timeout_ms);
@@ -67,6 +70,13 @@ public:
 
     // Inserts one audit row. Throws database_unavailable.
     void record_fetch(const audit_record& record);
+
+    // Switches to another DSN or statement timeout (after a reload); the
+    // open connection is dropped only if either changed.
+    void configure(const std::string& dsn, int statement_timeout_ms);
+
+    // Checks that the database answers. Throws database_unavailable.
+    void ping();
 
     struct state; // the connection and its settings, in store.cpp
 
