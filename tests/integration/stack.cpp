@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -131,12 +132,12 @@ std::string read_file(const std::string& path) {
 
 
 stack& stack::get() {
-    static stack instance;
+    static stack instance(stack_options{});
     return instance;
 }
 
 
-stack::stack() {
+stack::stack(const stack_options& opts) {
     const std::string source = env_or_throw("PROVGATE_SOURCE_DIR");
     const std::string build = env_or_throw("PROVGATE_BUILD_DIR");
     char tmpl[] = "/tmp/provgate-test-XXXXXX";
@@ -146,7 +147,14 @@ stack::stack() {
     dir_ = tmpl;
     https_port_ = free_port();
     http_port_ = free_port();
-    const int worker_port = free_port();
+    std::string worker_ports;
+    std::string admin_ports;
+    for (int i = 0; i < opts.workers; ++i) {
+        admin_ports_.push_back(free_port());
+        worker_ports += (i == 0 ? "" : " ") + std::to_string(free_port());
+        admin_ports +=
+            (i == 0 ? "" : " ") + std::to_string(admin_ports_.back());
+    }
     const int pg_port = free_port();
     base_url_ = "https://127.0.0.1:" + std::to_string(https_port_) + "/prov";
 
@@ -154,7 +162,8 @@ stack::stack() {
            " PROVGATE_BUILD_DIR=" + quote(build) +
            " PROVGATE_HTTPS_PORT=" + std::to_string(https_port_) +
            " PROVGATE_HTTP_PORT=" + std::to_string(http_port_) +
-           " PROVGATE_WORKER_PORT=" + std::to_string(worker_port) +
+           " PROVGATE_WORKER_PORTS=" + quote(worker_ports) +
+           " PROVGATE_ADMIN_PORTS=" + quote(admin_ports) +
            " PROVGATE_PG_PORT=" + std::to_string(pg_port) +
            " PROVGATE_LOG_LEVEL=debug" + " PGHOST=" + quote(dir_ + "/run-pg") +
            " PGPORT=" + std::to_string(pg_port) +
@@ -180,7 +189,11 @@ stack::~stack() {
 
 
 command_result stack::run(const std::string& command) const {
-    const std::string err_file = dir_ + "/last-command.err";
+    // One file per call: the operations tests run commands from two
+    // threads at once.
+    static std::atomic<int> calls{0};
+    const std::string err_file =
+        dir_ + "/command-" + std::to_string(calls++) + ".err";
     const std::string line =
         "env " + env_ + " bash -c " + quote(command) + " 2>" + quote(err_file);
 
@@ -197,7 +210,16 @@ command_result stack::run(const std::string& command) const {
     const int status = pclose(pipe);
     result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     result.err = read_file(err_file);
+    std::remove(err_file.c_str());
     return result;
+}
+
+
+int stack::worker_pid(int n) const {
+    const std::string pid =
+        read_file(dir_ + "/run/provgate" +
+                  (n == 1 ? "" : "-" + std::to_string(n)) + ".pid");
+    return pid.empty() ? 0 : std::stoi(pid);
 }
 
 

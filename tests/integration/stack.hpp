@@ -36,12 +36,24 @@ struct command_result {
     std::string err; // standard error
 };
 
+// How a stack is started.
+struct stack_options {
+    int workers = 1; // worker instances behind nginx's upstream
+};
+
 class stack {
 public:
-    // The one stack of this process, started on first use.
+    // The one shared stack of this process, started on first use.
     static stack& get();
 
+    // A stack of its own, for tests that stop and kill its parts. Throws
+    // std::runtime_error if deploy/stack cannot start it.
+    explicit stack(const stack_options& opts);
+
     ~stack();
+
+    stack(const stack&) = delete;
+    stack& operator=(const stack&) = delete;
 
     // GET (or opts.method) of a path such as "/prov/<token>/<file>".
     http_result fetch(const std::string& path, const fetch_options& opts = {});
@@ -75,18 +87,26 @@ public:
     std::string log_file(const std::string& name) const {
         return dir_ + "/log/" + name;
     }
+    int http_port() const {
+        return http_port_;
+    }
+    // The status listener (admin_listen) of worker n, counted from 1.
+    int admin_port(int n) const {
+        return admin_ports_.at(static_cast<std::size_t>(n - 1));
+    }
+    // The process id of worker n, from its pid file; 0 if there is none.
+    int worker_pid(int n) const;
 
     // Runs a shell command line with the stack's environment.
     command_result run(const std::string& command) const;
 
 private:
-    stack();
-
     std::string dir_;
     std::string env_;
     std::string base_url_;
     int https_port_ = 0;
     int http_port_ = 0;
+    std::vector<int> admin_ports_;
 };
 
 // The contents of a file, or "" if it cannot be read.
