@@ -132,6 +132,10 @@ void read_database(const std::string& file, const std::string& path,
                       [&](auto& key, auto& value) {
                           out.dsn = read_string(file, key, value);
                       }},
+                     {"read_dsn",
+                      [&](auto& key, auto& value) {
+                          out.read_dsn = read_string(file, key, value);
+                      }},
                      {"admin_dsn",
                       [&](auto& key, auto& value) {
                           out.admin_dsn = read_string(file, key, value);

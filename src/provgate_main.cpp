@@ -91,7 +91,7 @@ void reload(const std::string& path, current_settings& current) {
 provgate::status_page health(provgate::store& db,
                              const current_settings& current) {
     const settings_ptr s = current.load();
-    db.configure(s->cfg.database.dsn, s->cfg.database.statement_timeout_ms);
+    db.configure(s->cfg.database);
     try {
         db.ping();
     } catch (const provgate::database_unavailable&) {
@@ -191,8 +191,7 @@ int main(int argc, char** argv) {
     std::thread status_thread;
     if (admin_fd >= 0) {
         status_thread = std::thread([&] {
-            provgate::store db(cfg.database.dsn,
-                               cfg.database.statement_timeout_ms);
+            provgate::store db(cfg.database);
             provgate::serve_status(
                 admin_fd,
                 {[&] { return health(db, current); },
@@ -206,13 +205,11 @@ int main(int argc, char** argv) {
             provgate::serve_fastcgi(
                 fd, owned, cfg.threads,
                 [&] {
-                    auto db = std::make_shared<provgate::store>(
-                        cfg.database.dsn, cfg.database.statement_timeout_ms);
+                    auto db = std::make_shared<provgate::store>(cfg.database);
                     auto h = std::make_shared<provgate::handler>(*db);
                     return [db, h, &current](const provgate::request& req) {
                         const settings_ptr s = current.load();
-                        db->configure(s->cfg.database.dsn,
-                                      s->cfg.database.statement_timeout_ms);
+                        db->configure(s->cfg.database);
                         return h->handle(*s, req);
                     };
                 },

@@ -1,6 +1,7 @@
 // The worker's queries. Each is a prepared statement on the thread's own
 // connection; the worker's role may read devices and sip_accounts and insert
-// audit rows, nothing else (sql/002_roles.sql).
+// audit rows, nothing else (sql/002_roles.sql). With a read_dsn the lookups
+// go to a hot standby on a second connection, the inserts to the primary.
 
 #include "provgate/store.hpp"
 
@@ -33,8 +34,9 @@ LEFT JOIN provgate.sip_accounts AS a ON a.extension = d.extension
 )";
 
 
-// Set on the first failure of an outage and cleared on the first success
-// after it, so that an outage is logged once, not once per request.
+// Set on the first failure of an outage and cleared by the first new
+// connection after it, so that an outage is logged once, not once per
+// request.
 std::atomic<bool> database_down{false};
 
 
@@ -119,50 +121,82 @@ std::string with_timeouts(const std::string& dsn) {
 } // namespace
 
 
-struct store::state {
+// One database connection and the DSN it is opened with.
+struct link {
     std::string dsn;
-    int statement_timeout_ms;
     std::unique_ptr<pqxx::connection> cx;
+};
+
+
+// The primary takes the audit inserts, and the lookups too unless a
+// read_dsn names a standby for them.
+struct store::state {
+    link primary;
+    link standby;
+    int statement_timeout_ms;
+
+    link& lookups() {
+        return standby.dsn.empty() ? primary : standby;
+    }
 };
 
 
 namespace {
 
-pqxx::connection& open_connection(store::state& st) {
-    if (st.cx && st.cx->is_open()) {
-        return *st.cx;
+void prepare_lookups(pqxx::connection& cx) {
+    cx.prepare("find_by_token", std::string(device_select) +
+                                    "WHERE d.token_hash = decode($1, 'hex')");
+    cx.prepare("find_by_mac", std::string(device_select) + "WHERE d.mac = $1");
+}
+
+
+void prepare_audit(pqxx::connection& cx) {
+    cx.prepare("record_fetch", R"(
+INSERT INTO provgate.fetch_audit
+    (client_addr, method, file, token_prefix, mac, device_id, vendor,
+     status, outcome, legacy, user_agent, request_id)
+VALUES ($1::inet, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+)");
+}
+
+
+pqxx::connection& open_connection(store::state& st, link& l) {
+    if (l.cx && l.cx->is_open()) {
+        return *l.cx;
     }
 
-    st.cx.reset();
-    auto cx = std::make_unique<pqxx::connection>(with_timeouts(st.dsn));
+    l.cx.reset();
+    auto cx = std::make_unique<pqxx::connection>(with_timeouts(l.dsn));
     pqxx::nontransaction setup(*cx);
     setup.exec("SET statement_timeout = " +
                std::to_string(st.statement_timeout_ms));
     setup.exec("SET application_name = 'provgate'");
     setup.commit();
 
-    cx->prepare("find_by_token", std::string(device_select) +
-                                     "WHERE d.token_hash = decode($1, 'hex')");
-    cx->prepare("find_by_mac", std::string(device_select) + "WHERE d.mac = $1");
-    cx->prepare("record_fetch", R"(
-INSERT INTO provgate.fetch_audit
-    (client_addr, method, file, token_prefix, mac, device_id, vendor,
-     status, outcome, legacy, user_agent, request_id)
-VALUES ($1::inet, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-)");
-    st.cx = std::move(cx);
-    return *st.cx;
+    // A hot standby is read-only: it gets the lookups alone.
+    if (&l == &st.lookups()) {
+        prepare_lookups(*cx);
+    }
+    if (&l == &st.primary) {
+        prepare_audit(*cx);
+    }
+    l.cx = std::move(cx);
+    return *l.cx;
 }
 
 
-// Runs fn on the connection, turning any libpqxx failure into
+// Runs fn on the connection of l, turning any libpqxx failure into
 // database_unavailable and logging the first one of an outage.
 template <typename Fn>
-auto guarded(store::state& st, Fn&& fn)
+auto guarded(store::state& st, link& l, Fn&& fn)
     -> decltype(fn(std::declval<pqxx::connection&>())) {
     try {
-        auto result = fn(open_connection(st));
-        if (database_down.exchange(false)) {
+        // Only a connection opened after the failure ends an outage: while a
+        // server shuts down, queries on older connections may still succeed
+        // between the failures, and must not make the error repeat.
+        const bool fresh = !l.cx || !l.cx->is_open();
+        auto result = fn(open_connection(st, l));
+        if (fresh && database_down.exchange(false)) {
             PROVGATE_LOG(info) << "database connection restored";
         }
         return result;
@@ -170,12 +204,13 @@ auto guarded(store::state& st, Fn&& fn)
         // A broken connection is reopened on the next request; any other
         // failure (timeout, missing privilege) also drops it, so that a fixed
         // grant or a restarted server is picked up without a restart.
-        st.cx.reset();
+        l.cx.reset();
         metrics().count_database_error();
         if (!database_down.exchange(true)) {
             const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
             PROVGATE_LOG(error)
                 << "could not query database"
+                << (&l == &st.standby ? " server=standby" : "")
                 << (sql != nullptr ? " sqlstate=" + sql->sqlstate() : "")
                 << " reason=\"" << sanitize_reason(e.what()) << "\"";
         }
@@ -186,16 +221,17 @@ auto guarded(store::state& st, Fn&& fn)
 } // namespace
 
 
-store::store(std::string dsn, int statement_timeout_ms)
-    : state_(std::make_unique<state>(
-          state{std::move(dsn), statement_timeout_ms, nullptr})) {}
+store::store(const database_settings& db)
+    : state_(std::make_unique<state>(state{{db.dsn, nullptr},
+                                           {db.read_dsn, nullptr},
+                                           db.statement_timeout_ms})) {}
 
 
 store::~store() = default;
 
 
 std::optional<device_record> store::find_by_token(const token_digest& digest) {
-    return guarded(*state_, [&](pqxx::connection& cx) {
+    return guarded(*state_, state_->lookups(), [&](pqxx::connection& cx) {
         pqxx::nontransaction tx(cx);
         return first_device(tx.exec_prepared("find_by_token", to_hex(digest)));
     });
@@ -203,7 +239,7 @@ std::optional<device_record> store::find_by_token(const token_digest& digest) {
 
 
 std::optional<device_record> store::find_by_mac(const std::string& mac) {
-    return guarded(*state_, [&](pqxx::connection& cx) {
+    return guarded(*state_, state_->lookups(), [&](pqxx::connection& cx) {
         pqxx::nontransaction tx(cx);
         return first_device(tx.exec_prepared("find_by_mac", mac));
     });
@@ -211,7 +247,7 @@ std::optional<device_record> store::find_by_mac(const std::string& mac) {
 
 
 void store::record_fetch(const audit_record& r) {
-    guarded(*state_, [&](pqxx::connection& cx) {
+    guarded(*state_, state_->primary, [&](pqxx::connection& cx) {
         // libpqxx 6.4 has no std::optional parameters: NULL is a null
         // const char*.
         const std::string device_id =
@@ -228,23 +264,28 @@ void store::record_fetch(const audit_record& r) {
 }
 
 
-void store::configure(const std::string& dsn, int statement_timeout_ms) {
-    if (dsn == state_->dsn &&
-        statement_timeout_ms == state_->statement_timeout_ms) {
+void store::configure(const database_settings& db) {
+    state& st = *state_;
+    if (db.dsn == st.primary.dsn && db.read_dsn == st.standby.dsn &&
+        db.statement_timeout_ms == st.statement_timeout_ms) {
         return;
     }
-    state_->dsn = dsn;
-    state_->statement_timeout_ms = statement_timeout_ms;
-    state_->cx.reset();
+    st.primary = {db.dsn, nullptr};
+    st.standby = {db.read_dsn, nullptr};
+    st.statement_timeout_ms = db.statement_timeout_ms;
 }
 
 
 void store::ping() {
-    guarded(*state_, [](pqxx::connection& cx) {
+    const auto select_one = [](pqxx::connection& cx) {
         pqxx::nontransaction tx(cx);
         tx.exec("SELECT 1");
         return 0;
-    });
+    };
+    guarded(*state_, state_->primary, select_one);
+    if (!state_->standby.dsn.empty()) {
+        guarded(*state_, state_->standby, select_one);
+    }
 }
 
 } // namespace provgate

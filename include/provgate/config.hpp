@@ -15,6 +15,7 @@ enum class log_level { debug, info, warning, error };
 
 struct database_settings {
     std::string dsn;       // the worker's connection (least-privilege role)
+    std::string read_dsn;  // a hot standby for lookups; empty: use dsn
     std::string admin_dsn; // provgatectl's; empty means libpq's PG* variables
     int statement_timeout_ms = 2000;
 };

@@ -156,6 +156,9 @@ stack::stack(const stack_options& opts) {
             (i == 0 ? "" : " ") + std::to_string(admin_ports_.back());
     }
     const int pg_port = free_port();
+    const std::string standby =
+        opts.standby ? " PROVGATE_STANDBY_PORT=" + std::to_string(free_port())
+                     : "";
     base_url_ = "https://127.0.0.1:" + std::to_string(https_port_) + "/prov";
 
     env_ = "PROVGATE_SOURCE=" + quote(source) +
@@ -165,7 +168,8 @@ stack::stack(const stack_options& opts) {
            " PROVGATE_WORKER_PORTS=" + quote(worker_ports) +
            " PROVGATE_ADMIN_PORTS=" + quote(admin_ports) +
            " PROVGATE_PG_PORT=" + std::to_string(pg_port) +
-           " PROVGATE_LOG_LEVEL=debug" + " PGHOST=" + quote(dir_ + "/run-pg") +
+           " PROVGATE_LOG_LEVEL=debug" + standby +
+           " PGHOST=" + quote(dir_ + "/run-pg") +
            " PGPORT=" + std::to_string(pg_port) +
            " PGDATABASE=provgate PGUSER=provgate_admin" +
            " PROVGATE_CONFIG=" + quote(dir_ + "/provgate.yaml") +
@@ -275,6 +279,16 @@ std::string stack::sql(const std::string& statement) {
     const command_result r = sql_as("provgate_admin", statement);
     if (r.status != 0) {
         throw std::runtime_error("SQL failed: " + r.err);
+    }
+    return r.out;
+}
+
+
+std::string stack::standby_sql(const std::string& statement) {
+    const command_result r = run("$PROVGATE_SOURCE/deploy/stack standby-sql " +
+                                 quote(dir_) + " " + quote(statement));
+    if (r.status != 0) {
+        throw std::runtime_error("SQL on the standby failed: " + r.err);
     }
     return r.out;
 }

@@ -38,7 +38,8 @@ struct command_result {
 
 // How a stack is started.
 struct stack_options {
-    int workers = 1; // worker instances behind nginx's upstream
+    int workers = 1;      // worker instances behind nginx's upstream
+    bool standby = false; // a hot standby that the workers read from
 };
 
 class stack {
@@ -63,6 +64,9 @@ public:
 
     // Runs SQL as the admin role (a DBA); returns the unaligned rows.
     std::string sql(const std::string& statement);
+
+    // Runs SQL as superuser on the hot standby; returns the unaligned rows.
+    std::string standby_sql(const std::string& statement);
 
     // Runs SQL as an arbitrary role of the cluster.
     command_result sql_as(const std::string& role, const std::string& sql);
