@@ -172,6 +172,56 @@ TEST_CASE("a reload under load changes the templates and fails no request") {
 }
 
 
+TEST_CASE("SIGTERM lets a request in flight finish, then the worker exits") {
+    stack& s = ops_stack();
+    const std::string path = s.add_device("001565000605") + "001565000605.cfg";
+    fetch_options plain;
+    plain.plain_http = true;
+    const int pids[] = {s.worker_pid(1), s.worker_pid(2)};
+
+    // A DBA's lock holds the lookup for a second and a half, well inside
+    // the two-second statement timeout: the request is in flight when
+    // both workers are told to stop.
+    auto lock = std::async(std::launch::async, [&s] {
+        return s.sql_as("postgres",
+                        "BEGIN; LOCK TABLE provgate.devices IN ACCESS "
+                        "EXCLUSIVE MODE; SELECT pg_sleep(1.5); COMMIT;");
+    });
+    std::this_thread::sleep_for(300ms);
+    const auto sent = std::chrono::steady_clock::now();
+    auto fetch = std::async(std::launch::async, [&s, &path, &plain] {
+        return s.fetch(path, plain);
+    });
+    std::this_thread::sleep_for(300ms);
+    for (const int pid : pids) {
+        REQUIRE(::kill(pid, SIGTERM) == 0);
+    }
+    const auto r = fetch.get();
+    const std::chrono::duration<double> took =
+        std::chrono::steady_clock::now() - sent;
+    CHECK(lock.get().status == 0);
+
+    // It was held across the SIGTERM, and answered all the same.
+    CHECK(took > 600ms);
+    CHECK(r.status == 200);
+    CHECK(r.body.find("account.1.user_name = x001565000605\n") !=
+          std::string::npos);
+    for (const char* log : {"provgate.log", "provgate-2.log"}) {
+        const auto start = std::chrono::steady_clock::now();
+        while (read_file(s.log_file(log)).find("info provgate stopped") ==
+                   std::string::npos &&
+               std::chrono::steady_clock::now() - start < 5s) {
+            std::this_thread::sleep_for(50ms);
+        }
+        const std::string text = read_file(s.log_file(log));
+        CHECK(text.find("info provgate stopped") != std::string::npos);
+    }
+    CHECK(s.sql("SELECT status FROM provgate.fetch_audit "
+                "WHERE mac = '001565000605'") == "200\n");
+    check_ok(s.run("$PROVGATE_SOURCE/deploy/stack restart-worker " + s.dir()));
+}
+
+
 TEST_CASE("a rolling restart of both workers under load fails no request") {
     stack& s = ops_stack();
     const std::string folder = s.add_device("001565000602");
