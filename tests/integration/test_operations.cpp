@@ -172,6 +172,79 @@ TEST_CASE("a reload under load changes the templates and fails no request") {
 }
 
 
+TEST_CASE("a request in flight during a reload finishes on its old "
+          "settings") {
+    stack& s = ops_stack();
+    const std::string path = s.add_device("001565000606") + "001565000606.cfg";
+    fetch_options plain;
+    plain.plain_http = true;
+    check_ok(s.run("rm -rf " + s.dir() +
+                   "/templates-old && cp -r "
+                   "\"$PROVGATE_SOURCE/templates\" " +
+                   s.dir() + "/templates-old && cp -r " + s.dir() +
+                   "/templates-old " + s.dir() +
+                   "/templates-later && sed -i "
+                   "'s/^## Rendered by provgate/## Later by provgate/' " +
+                   s.dir() + "/templates-later/yealink/mac.cfg.mustache"));
+    const auto use_templates = [&s](const std::string& name) {
+        check_ok(s.run("sed -i 's|^templates_dir: .*|templates_dir: \"" +
+                       s.dir() + "/" + name + "\"|' " + s.dir() +
+                       "/provgate*.yaml && $PROVGATE_SOURCE/deploy/stack "
+                       "reload " +
+                       s.dir()));
+    };
+    use_templates("templates-old");
+    std::this_thread::sleep_for(300ms);
+
+    // The lookup waits on a DBA's lock while the templates change.
+    auto lock = std::async(std::launch::async, [&s] {
+        return s.sql_as("postgres",
+                        "BEGIN; LOCK TABLE provgate.devices IN ACCESS "
+                        "EXCLUSIVE MODE; SELECT pg_sleep(1); COMMIT;");
+    });
+    std::this_thread::sleep_for(300ms);
+    const auto sent = std::chrono::steady_clock::now();
+    auto held = std::async(std::launch::async, [&s, &path, &plain] {
+        return s.fetch(path, plain);
+    });
+    std::this_thread::sleep_for(200ms);
+    use_templates("templates-later");
+    const auto reloaded = std::chrono::steady_clock::now();
+    const auto r = held.get();
+    CHECK(lock.get().status == 0);
+
+    // The reload was done while the request was still waiting.
+    CHECK(std::chrono::steady_clock::now() - reloaded > 200ms);
+    CHECK(reloaded - sent < 1s);
+
+    CHECK(r.status == 200);
+    CHECK(r.body.find("## Rendered by provgate") != std::string::npos);
+    CHECK(s.fetch(path, plain).body.find("## Later by provgate") !=
+          std::string::npos);
+}
+
+
+TEST_CASE("health and metrics are on the status listener, not the phones'") {
+    stack& s = ops_stack();
+    const std::string path = s.add_device("001565000607") + "001565000607.cfg";
+    REQUIRE(s.fetch(path).status == 200);
+
+    CHECK(status_page(s, 1, "/healthz") == "ok\n");
+    CHECK(status_page(s, 2, "/healthz") == "ok\n");
+    const std::string metrics =
+        status_page(s, 1, "/metrics") + status_page(s, 2, "/metrics");
+    CHECK(metrics.find("provgate_requests_total{status=\"200\",vendor="
+                       "\"yealink\"}") != std::string::npos);
+    CHECK(
+        metrics.find("provgate_request_duration_seconds_bucket{le=\"+Inf\"}") !=
+        std::string::npos);
+    CHECK(status_page(s, 1, "/other") == "not found\n");
+    for (const char* page : {"/healthz", "/metrics", "/prov/metrics"}) {
+        CHECK(s.fetch(page).status == 404);
+    }
+}
+
+
 TEST_CASE("SIGTERM lets a request in flight finish, then the worker exits") {
     stack& s = ops_stack();
     const std::string path = s.add_device("001565000605") + "001565000605.cfg";
