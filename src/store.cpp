@@ -12,6 +12,7 @@
 #include <pqxx/pqxx>
 
 #include <atomic>
+#include <regex>
 
 namespace provgate {
 
@@ -105,7 +106,9 @@ std::string with_timeouts(const std::string& dsn) {
         dsn.starts_with("postgresql://") || dsn.starts_with("postgres://");
     std::string out = dsn;
     for (const auto& [key, value] : defaults) {
-        if (dsn.find(std::string(key) + "=") != std::string::npos) {
+        // libpq allows blanks around "=" in a keyword/value string.
+        const std::regex set_by_dsn("(^|[ ?&])" + std::string(key) + " *=");
+        if (std::regex_search(dsn, set_by_dsn)) {
             continue;
         }
         if (uri) {
