@@ -12,6 +12,7 @@
 #include <pqxx/pqxx>
 
 #include <atomic>
+#include <mutex>
 #include <regex>
 
 namespace provgate {
@@ -35,10 +36,19 @@ LEFT JOIN provgate.sip_accounts AS a ON a.extension = d.extension
 )";
 
 
-// Set on the first failure of an outage and cleared by the first new
-// connection after it, so that an outage is logged once, not once per
-// request.
-std::atomic<bool> database_down{false};
+// The state of an outage, shared by every connection of the process, so
+// that an outage is logged once, not once per request. It starts with the
+// first failure and ends with the first success on a connection opened
+// after that failure: while a server shuts down, queries on older
+// connections may still succeed between the failures.
+struct outage_state {
+    std::atomic<bool> down{false}; // read without the lock on every query
+    std::atomic<std::uint64_t> failures{0};
+    std::mutex mutex;           // taken only to begin or end an outage
+    std::uint64_t began_at = 0; // failures counted when it began
+};
+
+outage_state outage;
 
 
 token_digest from_hex(const std::string& hex) {
@@ -128,6 +138,7 @@ std::string with_timeouts(const std::string& dsn) {
 struct link {
     std::string dsn;
     std::unique_ptr<pqxx::connection> cx;
+    std::uint64_t opened_after = 0; // outage.failures when cx was opened
 };
 
 
@@ -169,6 +180,7 @@ pqxx::connection& open_connection(store::state& st, link& l) {
     }
 
     l.cx.reset();
+    l.opened_after = outage.failures.load();
     auto cx = std::make_unique<pqxx::connection>(with_timeouts(l.dsn));
     pqxx::nontransaction setup(*cx);
     setup.exec("SET statement_timeout = " +
@@ -194,13 +206,13 @@ template <typename Fn>
 auto guarded(store::state& st, link& l, Fn&& fn)
     -> decltype(fn(std::declval<pqxx::connection&>())) {
     try {
-        // Only a connection opened after the failure ends an outage: while a
-        // server shuts down, queries on older connections may still succeed
-        // between the failures, and must not make the error repeat.
-        const bool fresh = !l.cx || !l.cx->is_open();
         auto result = fn(open_connection(st, l));
-        if (fresh && database_down.exchange(false)) {
-            PROVGATE_LOG(info) << "database connection restored";
+        if (outage.down.load()) {
+            const std::lock_guard<std::mutex> lock(outage.mutex);
+            if (outage.down && l.opened_after >= outage.began_at) {
+                outage.down = false;
+                PROVGATE_LOG(info) << "database connection restored";
+            }
         }
         return result;
     } catch (const pqxx::failure& e) {
@@ -208,14 +220,20 @@ auto guarded(store::state& st, link& l, Fn&& fn)
         // failure (timeout, missing privilege) also drops it, so that a fixed
         // grant or a restarted server is picked up without a restart.
         l.cx.reset();
+        const std::uint64_t failure = ++outage.failures;
         metrics().count_database_error();
-        if (!database_down.exchange(true)) {
-            const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
-            PROVGATE_LOG(error)
-                << "could not query database"
-                << (&l == &st.standby ? " server=standby" : "")
-                << (sql != nullptr ? " sqlstate=" + sql->sqlstate() : "")
-                << " reason=\"" << sanitize_reason(e.what()) << "\"";
+        if (!outage.down.load()) {
+            const std::lock_guard<std::mutex> lock(outage.mutex);
+            if (!outage.down) {
+                outage.down = true;
+                outage.began_at = failure;
+                const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+                PROVGATE_LOG(error)
+                    << "could not query database"
+                    << (&l == &st.standby ? " server=standby" : "")
+                    << (sql != nullptr ? " sqlstate=" + sql->sqlstate() : "")
+                    << " reason=\"" << sanitize_reason(e.what()) << "\"";
+            }
         }
         throw database_unavailable("database unavailable");
     }
@@ -225,8 +243,8 @@ auto guarded(store::state& st, link& l, Fn&& fn)
 
 
 store::store(const database_settings& db)
-    : state_(std::make_unique<state>(state{{db.dsn, nullptr},
-                                           {db.read_dsn, nullptr},
+    : state_(std::make_unique<state>(state{{db.dsn, nullptr, 0},
+                                           {db.read_dsn, nullptr, 0},
                                            db.statement_timeout_ms})) {}
 
 
@@ -273,8 +291,8 @@ void store::configure(const database_settings& db) {
         db.statement_timeout_ms == st.statement_timeout_ms) {
         return;
     }
-    st.primary = {db.dsn, nullptr};
-    st.standby = {db.read_dsn, nullptr};
+    st.primary = {db.dsn, nullptr, 0};
+    st.standby = {db.read_dsn, nullptr, 0};
     st.statement_timeout_ms = db.statement_timeout_ms;
 }
 
