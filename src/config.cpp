@@ -133,6 +133,10 @@ void read_database(const std::string& file, const std::string& path,
                       [&](auto& key, auto& value) {
                           out.dsn = read_string(file, key, value);
                       }},
+                     {"read_dsn",
+                      [&](auto& key, auto& value) {
+                          out.read_dsn = read_string(file, key, value);
+                      }},
                      {"admin_dsn",
                       [&](auto& key, auto& value) {
                           out.admin_dsn = read_string(file, key, value);
@@ -177,21 +181,21 @@ void read_log(const std::string& file, const std::string& path,
 }
 
 
-void check_listen(const std::string& file, const YAML::Node& value,
-                  const std::string& listen) {
+void check_listen(const std::string& file, const std::string& key,
+                  const YAML::Node& value, const std::string& listen) {
     if (listen.starts_with("/")) {
         return;
     }
     const std::size_t colon = listen.rfind(':');
     if (colon == std::string::npos || colon == 0) {
-        fail({file, value.Mark()}, "listen",
+        fail({file, value.Mark()}, key,
              "expected \"host:port\" or an absolute socket path");
     }
     int port = 0;
     const YAML::Node port_node(listen.substr(colon + 1));
     if (!YAML::convert<int>::decode(port_node, port) || port < 1 ||
         port > 65535) {
-        fail({file, value.Mark()}, "listen", "port must be from 1 to 65535");
+        fail({file, value.Mark()}, key, "port must be from 1 to 65535");
     }
 }
 
@@ -277,7 +281,14 @@ config read_top_level(const std::string& file, const YAML::Node& root) {
             {"listen",
              [&](auto& key, auto& value) {
                  cfg.listen = read_string(file, key, value);
-                 check_listen(file, value, cfg.listen);
+                 check_listen(file, key, value, cfg.listen);
+             }},
+            {"admin_listen",
+             [&](auto& key, auto& value) {
+                 cfg.admin_listen = read_string(file, key, value);
+                 if (!cfg.admin_listen.empty()) {
+                     check_listen(file, key, value, cfg.admin_listen);
+                 }
              }},
             {"threads",
              [&](auto& key, auto& value) {

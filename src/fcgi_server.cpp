@@ -1,18 +1,25 @@
 // The FastCGI side of the worker: the listening socket, one libfcgi accept
 // loop per thread, and the translation between FastCGI parameters and the
-// request and response values the rest of provgate works with.
+// request and response values the rest of provgate works with. It also
+// knows how to stop: every loop waits in poll(2) on its connection and on a
+// stop latch, so that SIGTERM can end idle loops while busy ones finish.
 
 #include "provgate/fcgi_server.hpp"
 
 #include <fcgiapp.h>
 
+#include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 #include <thread>
@@ -129,18 +136,63 @@ void write_response(FCGX_Request& fcgi, const response& r, bool head) {
 }
 
 
-void accept_loop(int listen_fd, const responder& respond) {
+// Waits until there is work: a request on the kept-alive connection, or,
+// without one, a new connection. False once stop has fired and nothing is
+// waiting on the kept-alive connection: the loop then ends.
+bool wait_for_work(const FCGX_Request& fcgi, int listen_fd,
+                   const wakeup_latch& stop) {
+    // XXX: ipcFd is below the line libfcgi's header marks as private, but it
+    // is the only way to poll a kept-alive connection; libfcgi 2.4 has kept
+    // the field in place for two decades.
+    const bool kept_alive = fcgi.ipcFd >= 0;
+    pollfd fds[2] = {{kept_alive ? fcgi.ipcFd : listen_fd, POLLIN, 0},
+                     {stop.fd(), POLLIN, 0}};
+    for (;;) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return false;
+        }
+        // A request that nginx already sent is answered even while stopping;
+        // a new connection is not taken any more.
+        if (kept_alive && fds[0].revents != 0) {
+            return true;
+        }
+        if (fds[1].revents != 0) {
+            return false;
+        }
+        if (fds[0].revents != 0) {
+            return true;
+        }
+    }
+}
+
+
+void accept_loop(int listen_fd, const responder& respond,
+                 const wakeup_latch& stop) {
     FCGX_Request fcgi;
     FCGX_InitRequest(&fcgi, listen_fd, 0);
 
     // libfcgi keeps a kept-alive connection inside the request object and
-    // waits on it in the next accept, so no lock is held around the call.
-    while (FCGX_Accept_r(&fcgi) >= 0) {
+    // reads from it in the next accept, so no lock is held around the call.
+    // The listening socket is non-blocking: when several loops wake for one
+    // connection, the losers get EAGAIN and wait again.
+    while (wait_for_work(fcgi, listen_fd, stop)) {
+        const int rc = FCGX_Accept_r(&fcgi);
+        if (rc < 0) {
+            if (rc != -EAGAIN && rc != -EWOULDBLOCK) {
+                // Out of descriptors, say: do not spin on it.
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            continue;
+        }
         const request req = read_request(fcgi);
         const response r = respond(req);
         write_response(fcgi, r, req.method == "HEAD");
         FCGX_Finish_r(&fcgi);
     }
+    FCGX_Free(&fcgi, 1);
 }
 
 } // namespace
@@ -154,21 +206,82 @@ int open_listen_socket(const std::string& listen) {
 }
 
 
-void serve_fastcgi(int listen_fd, int threads,
-                   const std::function<responder()>& make_responder) {
+wakeup_latch::wakeup_latch() : fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    if (fd_ < 0) {
+        throw std::system_error(errno, std::generic_category(),
+                                "could not create eventfd");
+    }
+}
+
+
+wakeup_latch::~wakeup_latch() {
+    ::close(fd_);
+}
+
+
+void wakeup_latch::trigger() {
+    // Never read back: the counter stays non-zero and the descriptor stays
+    // readable for every poller.
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(fd_, &one, sizeof(one));
+}
+
+
+bool wakeup_latch::triggered() const {
+    pollfd fds{fd_, POLLIN, 0};
+    return poll(&fds, 1, 0) > 0;
+}
+
+
+int inherited_listen_socket() {
+    // sd_listen_fds(3): the passed sockets start at descriptor 3.
+    constexpr int first_passed_fd = 3;
+    const char* pid = std::getenv("LISTEN_PID");
+    const char* count = std::getenv("LISTEN_FDS");
+    if (pid == nullptr || count == nullptr ||
+        std::strtol(pid, nullptr, 10) != getpid() ||
+        std::strtol(count, nullptr, 10) < 1) {
+        return -1;
+    }
+    ::unsetenv("LISTEN_PID");
+    ::unsetenv("LISTEN_FDS");
+    ::unsetenv("LISTEN_FDNAMES");
+    ::fcntl(first_passed_fd, F_SETFD, FD_CLOEXEC);
+    return first_passed_fd;
+}
+
+
+void serve_fastcgi(int listen_fd, bool owned, int threads,
+                   const std::function<responder()>& make_responder,
+                   const wakeup_latch& stop) {
     if (FCGX_Init() != 0) {
         throw std::runtime_error("cannot initialise libfcgi");
     }
+    const int flags = ::fcntl(listen_fd, F_GETFL);
+    ::fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK);
 
     std::vector<std::thread> pool;
     pool.reserve(static_cast<std::size_t>(threads));
     for (int i = 0; i < threads; ++i) {
-        pool.emplace_back([listen_fd, respond = make_responder()] {
-            accept_loop(listen_fd, respond);
+        pool.emplace_back([listen_fd, respond = make_responder(), &stop] {
+            accept_loop(listen_fd, respond, stop);
         });
+    }
+
+    pollfd stopped{stop.fd(), POLLIN, 0};
+    while (poll(&stopped, 1, -1) < 0 && errno == EINTR) {
+    }
+    // Connections still in the backlog are reset, so nginx tries the next
+    // upstream server at once. systemd's socket stays open for the next
+    // instance, which takes over its backlog.
+    if (owned) {
+        ::shutdown(listen_fd, SHUT_RDWR);
     }
     for (std::thread& t : pool) {
         t.join();
+    }
+    if (owned) {
+        ::close(listen_fd);
     }
 }
 

@@ -5,6 +5,7 @@
 #include "provgate/handler.hpp"
 
 #include "provgate/log.hpp"
+#include "provgate/metrics.hpp"
 #include "provgate/phones.hpp"
 #include "provgate/policy.hpp"
 
@@ -292,11 +293,15 @@ response handler::handle(const settings& s, const request& req) {
     const auto start = std::chrono::steady_clock::now();
     const request_log_scope scope(sanitize(req.request_id, 64),
                                   sanitize(req.client_addr, 64));
+    metrics().request_started();
 
     fetch f;
     response r;
     try {
         r = serve(db_, s, req, f);
+        // The audit row is written before the response leaves: if the
+        // insert fails, the phone gets 503 instead of its file, so that
+        // every 200 the worker sends has its row in fetch_audit.
         audit(db_, req, r, f);
     } catch (const database_unavailable&) {
         f.result = outcome::database_unavailable;
@@ -308,9 +313,14 @@ response handler::handle(const settings& s, const request& req) {
         r = internal_error();
     }
 
-    const std::chrono::duration<double, std::milli> elapsed =
+    const std::chrono::duration<double> elapsed =
         std::chrono::steady_clock::now() - start;
-    log_access(req, r, f, elapsed.count());
+    log_access(req, r, f, elapsed.count() * 1000);
+    const bool reached =
+        f.result == outcome::served || f.result == outcome::not_modified;
+    metrics().count_request(r.status, reached ? f.vendor : "",
+                            reached && f.legacy, elapsed.count());
+    metrics().request_finished();
     return r;
 }
 

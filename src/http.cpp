@@ -147,6 +147,8 @@ std::string status_line(int status) {
         return "204 No Content";
     case 304:
         return "304 Not Modified";
+    case 400:
+        return "400 Bad Request";
     case 404:
         return "404 Not Found";
     case 405:

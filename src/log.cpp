@@ -7,6 +7,7 @@
 #include <boost/log/attributes/constant.hpp>
 #include <boost/log/core.hpp>
 #include <boost/log/expressions.hpp>
+#include <boost/log/sinks/sink.hpp>
 #include <boost/log/support/date_time.hpp>
 #include <boost/log/utility/setup/common_attributes.hpp>
 #include <boost/log/utility/setup/console.hpp>
@@ -14,6 +15,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <stdexcept>
 
 namespace provgate {
@@ -56,14 +58,26 @@ logger_type& logger() {
 
 
 void init_logging(log_level level, const std::string& file) {
-    auto core = logging::core::get();
-    core->remove_all_sinks();
-    core->add_global_attribute("TimeStamp", logging::attributes::utc_clock());
+    // The sink in use, replaced on a reload. The new sink is added before
+    // the old one goes, so that another thread's record is never dropped
+    // (at worst written twice); reopening the file also lets logrotate
+    // move it away and send SIGHUP.
+    static boost::shared_ptr<logging::sinks::sink> current;
+    static std::mutex mutex;
+    const std::lock_guard<std::mutex> lock(mutex);
 
+    auto core = logging::core::get();
+    if (!current) {
+        core->add_global_attribute("TimeStamp",
+                                   logging::attributes::utc_clock());
+    }
+
+    boost::shared_ptr<logging::sinks::sink> sink;
     if (file.empty()) {
-        auto sink = logging::add_console_log(std::clog);
-        sink->set_formatter(&format_record);
-        sink->locked_backend()->auto_flush(true);
+        auto console = logging::add_console_log(std::clog);
+        console->set_formatter(&format_record);
+        console->locked_backend()->auto_flush(true);
+        sink = console;
     } else {
         // Opening it here first turns a bad path into a startup error
         // instead of a silently missing log.
@@ -71,13 +85,18 @@ void init_logging(log_level level, const std::string& file) {
             throw std::runtime_error("could not open log file \"" + file +
                                      "\"");
         }
-        auto sink =
+        auto text =
             logging::add_file_log(logging::keywords::file_name = file,
                                   logging::keywords::open_mode = std::ios::app,
                                   logging::keywords::auto_flush = true);
-        sink->set_formatter(&format_record);
+        text->set_formatter(&format_record);
+        sink = text;
     }
     core->set_filter(severity_kw >= level);
+    if (current) {
+        core->remove_sink(current);
+    }
+    current = sink;
 }
 
 

@@ -1,15 +1,19 @@
 // The worker's queries. Each is a prepared statement on the thread's own
 // connection; the worker's role may read devices and sip_accounts and insert
-// audit rows, nothing else (sql/002_roles.sql).
+// audit rows, nothing else (sql/002_roles.sql). With a read_dsn the lookups
+// go to a hot standby on a second connection, the inserts to the primary.
 
 #include "provgate/store.hpp"
 
 #include "provgate/log.hpp"
+#include "provgate/metrics.hpp"
 #include "provgate/request.hpp"
 
 #include <pqxx/pqxx>
 
 #include <atomic>
+#include <mutex>
+#include <regex>
 
 namespace provgate {
 
@@ -32,9 +36,19 @@ LEFT JOIN provgate.sip_accounts AS a ON a.extension = d.extension
 )";
 
 
-// Set on the first failure of an outage and cleared on the first success
-// after it, so that an outage is logged once, not once per request.
-std::atomic<bool> database_down{false};
+// The state of an outage, shared by every connection of the process, so
+// that an outage is logged once, not once per request. It starts with the
+// first failure and ends with the first success on a connection opened
+// after that failure: while a server shuts down, queries on older
+// connections may still succeed between the failures.
+struct outage_state {
+    std::atomic<bool> down{false}; // read without the lock on every query
+    std::atomic<std::uint64_t> failures{0};
+    std::mutex mutex;           // taken only to begin or end an outage
+    std::uint64_t began_at = 0; // failures counted when it began
+};
+
+outage_state outage;
 
 
 token_digest from_hex(const std::string& hex) {
@@ -88,67 +102,138 @@ const char* null_if_empty(const std::string& text) {
     return text.empty() ? nullptr : text.c_str();
 }
 
+
+// The DSN with libpq's connect timeout and TCP keepalives added, unless it
+// sets them itself. Without them a server that vanished from the network
+// would hold a worker thread for the kernel's TCP timeouts (minutes).
+std::string with_timeouts(const std::string& dsn) {
+    static const std::pair<const char*, const char*> defaults[] = {
+        {"connect_timeout", "2"},  {"keepalives", "1"},
+        {"keepalives_idle", "10"}, {"keepalives_interval", "5"},
+        {"keepalives_count", "3"},
+    };
+    const bool uri =
+        dsn.starts_with("postgresql://") || dsn.starts_with("postgres://");
+    std::string out = dsn;
+    for (const auto& [key, value] : defaults) {
+        // libpq allows blanks around "=" in a keyword/value string.
+        const std::regex set_by_dsn("(^|[ ?&])" + std::string(key) + " *=");
+        if (std::regex_search(dsn, set_by_dsn)) {
+            continue;
+        }
+        if (uri) {
+            out += out.find('?') == std::string::npos ? '?' : '&';
+        } else if (!out.empty()) {
+            out += ' ';
+        }
+        out += std::string(key) + "=" + value;
+    }
+    return out;
+}
+
 } // namespace
 
 
-struct store::state {
+// One database connection and the DSN it is opened with.
+struct link {
     std::string dsn;
-    int statement_timeout_ms;
     std::unique_ptr<pqxx::connection> cx;
+    std::uint64_t opened_after = 0; // outage.failures when cx was opened
+};
+
+
+// The primary takes the audit inserts, and the lookups too unless a
+// read_dsn names a standby for them.
+struct store::state {
+    link primary;
+    link standby;
+    int statement_timeout_ms;
+
+    link& lookups() {
+        return standby.dsn.empty() ? primary : standby;
+    }
 };
 
 
 namespace {
 
-pqxx::connection& open_connection(store::state& st) {
-    if (st.cx && st.cx->is_open()) {
-        return *st.cx;
+void prepare_lookups(pqxx::connection& cx) {
+    cx.prepare("find_by_token", std::string(device_select) +
+                                    "WHERE d.token_hash = decode($1, 'hex')");
+    cx.prepare("find_by_mac", std::string(device_select) + "WHERE d.mac = $1");
+}
+
+
+void prepare_audit(pqxx::connection& cx) {
+    cx.prepare("record_fetch", R"(
+INSERT INTO provgate.fetch_audit
+    (client_addr, method, file, token_prefix, mac, device_id, vendor,
+     status, outcome, legacy, user_agent, request_id)
+VALUES ($1::inet, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+)");
+}
+
+
+pqxx::connection& open_connection(store::state& st, link& l) {
+    if (l.cx && l.cx->is_open()) {
+        return *l.cx;
     }
 
-    st.cx.reset();
-    auto cx = std::make_unique<pqxx::connection>(st.dsn);
+    l.cx.reset();
+    l.opened_after = outage.failures.load();
+    auto cx = std::make_unique<pqxx::connection>(with_timeouts(l.dsn));
     pqxx::nontransaction setup(*cx);
     setup.exec("SET statement_timeout = " +
                std::to_string(st.statement_timeout_ms));
     setup.exec("SET application_name = 'provgate'");
     setup.commit();
 
-    cx->prepare("find_by_token", std::string(device_select) +
-                                     "WHERE d.token_hash = decode($1, 'hex')");
-    cx->prepare("find_by_mac", std::string(device_select) + "WHERE d.mac = $1");
-    cx->prepare("record_fetch", R"(
-INSERT INTO provgate.fetch_audit
-    (client_addr, method, file, token_prefix, mac, device_id, vendor,
-     status, outcome, legacy, user_agent, request_id)
-VALUES ($1::inet, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-)");
-    st.cx = std::move(cx);
-    return *st.cx;
+    // A hot standby is read-only: it gets the lookups alone.
+    if (&l == &st.lookups()) {
+        prepare_lookups(*cx);
+    }
+    if (&l == &st.primary) {
+        prepare_audit(*cx);
+    }
+    l.cx = std::move(cx);
+    return *l.cx;
 }
 
 
-// Runs fn on the connection, turning any libpqxx failure into
+// Runs fn on the connection of l, turning any libpqxx failure into
 // database_unavailable and logging the first one of an outage.
 template <typename Fn>
-auto guarded(store::state& st, Fn&& fn)
+auto guarded(store::state& st, link& l, Fn&& fn)
     -> decltype(fn(std::declval<pqxx::connection&>())) {
     try {
-        auto result = fn(open_connection(st));
-        if (database_down.exchange(false)) {
-            PROVGATE_LOG(info) << "database connection restored";
+        auto result = fn(open_connection(st, l));
+        if (outage.down.load()) {
+            const std::lock_guard<std::mutex> lock(outage.mutex);
+            if (outage.down && l.opened_after >= outage.began_at) {
+                outage.down = false;
+                PROVGATE_LOG(info) << "database connection restored";
+            }
         }
         return result;
     } catch (const pqxx::failure& e) {
         // A broken connection is reopened on the next request; any other
         // failure (timeout, missing privilege) also drops it, so that a fixed
         // grant or a restarted server is picked up without a restart.
-        st.cx.reset();
-        if (!database_down.exchange(true)) {
-            const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
-            PROVGATE_LOG(error)
-                << "could not query database"
-                << (sql != nullptr ? " sqlstate=" + sql->sqlstate() : "")
-                << " reason=\"" << sanitize_reason(e.what()) << "\"";
+        l.cx.reset();
+        const std::uint64_t failure = ++outage.failures;
+        metrics().count_database_error();
+        if (!outage.down.load()) {
+            const std::lock_guard<std::mutex> lock(outage.mutex);
+            if (!outage.down) {
+                outage.down = true;
+                outage.began_at = failure;
+                const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+                PROVGATE_LOG(error)
+                    << "could not query database"
+                    << (&l == &st.standby ? " server=standby" : "")
+                    << (sql != nullptr ? " sqlstate=" + sql->sqlstate() : "")
+                    << " reason=\"" << sanitize_reason(e.what()) << "\"";
+            }
         }
         throw database_unavailable("database unavailable");
     }
@@ -157,16 +242,17 @@ auto guarded(store::state& st, Fn&& fn)
 } // namespace
 
 
-store::store(std::string dsn, int statement_timeout_ms)
-    : state_(std::make_unique<state>(
-          state{std::move(dsn), statement_timeout_ms, nullptr})) {}
+store::store(const database_settings& db)
+    : state_(std::make_unique<state>(state{{db.dsn, nullptr, 0},
+                                           {db.read_dsn, nullptr, 0},
+                                           db.statement_timeout_ms})) {}
 
 
 store::~store() = default;
 
 
 std::optional<device_record> store::find_by_token(const token_digest& digest) {
-    return guarded(*state_, [&](pqxx::connection& cx) {
+    return guarded(*state_, state_->lookups(), [&](pqxx::connection& cx) {
         pqxx::nontransaction tx(cx);
         return first_device(tx.exec_prepared("find_by_token", to_hex(digest)));
     });
@@ -174,7 +260,7 @@ std::optional<device_record> store::find_by_token(const token_digest& digest) {
 
 
 std::optional<device_record> store::find_by_mac(const std::string& mac) {
-    return guarded(*state_, [&](pqxx::connection& cx) {
+    return guarded(*state_, state_->lookups(), [&](pqxx::connection& cx) {
         pqxx::nontransaction tx(cx);
         return first_device(tx.exec_prepared("find_by_mac", mac));
     });
@@ -182,7 +268,7 @@ std::optional<device_record> store::find_by_mac(const std::string& mac) {
 
 
 void store::record_fetch(const audit_record& r) {
-    guarded(*state_, [&](pqxx::connection& cx) {
+    guarded(*state_, state_->primary, [&](pqxx::connection& cx) {
         // libpqxx 6.4 has no std::optional parameters: NULL is a null
         // const char*.
         const std::string device_id =
@@ -196,6 +282,31 @@ void store::record_fetch(const audit_record& r) {
                          null_if_empty(r.request_id));
         return 0;
     });
+}
+
+
+void store::configure(const database_settings& db) {
+    state& st = *state_;
+    if (db.dsn == st.primary.dsn && db.read_dsn == st.standby.dsn &&
+        db.statement_timeout_ms == st.statement_timeout_ms) {
+        return;
+    }
+    st.primary = {db.dsn, nullptr, 0};
+    st.standby = {db.read_dsn, nullptr, 0};
+    st.statement_timeout_ms = db.statement_timeout_ms;
+}
+
+
+void store::ping() {
+    const auto select_one = [](pqxx::connection& cx) {
+        pqxx::nontransaction tx(cx);
+        tx.exec("SELECT 1");
+        return 0;
+    };
+    guarded(*state_, state_->primary, select_one);
+    if (!state_->standby.dsn.empty()) {
+        guarded(*state_, state_->standby, select_one);
+    }
 }
 
 } // namespace provgate

@@ -60,12 +60,14 @@ private:
 
 constexpr const char* full_file = R"(base_url: "https://prov.example.net/prov/"
 listen: "127.0.0.1:9000"
+admin_listen: "127.0.0.1:9001"
 threads: 8
 templates_dir: /usr/share/provgate/templates
 disable_auto_provision_security: true
 token_lifetime_days: 365
 database:
   dsn: "dbname=provgate user=provgate_worker"
+  read_dsn: "host=standby dbname=provgate user=provgate_worker"
   admin_dsn: "dbname=provgate user=provgate_admin"
   statement_timeout_ms: 500
 log:
@@ -119,11 +121,14 @@ TEST_CASE("a complete configuration file loads every field") {
     CHECK(cfg.base_url == "https://prov.example.net/prov");
     CHECK(cfg.base_path == "/prov");
     CHECK(cfg.listen == "127.0.0.1:9000");
+    CHECK(cfg.admin_listen == "127.0.0.1:9001");
     CHECK(cfg.threads == 8);
     CHECK(cfg.templates_dir == "/usr/share/provgate/templates");
     CHECK(cfg.disable_auto_provision_security);
     CHECK(cfg.token_lifetime_days == 365);
     CHECK(cfg.database.dsn == "dbname=provgate user=provgate_worker");
+    CHECK(cfg.database.read_dsn ==
+          "host=standby dbname=provgate user=provgate_worker");
     CHECK(cfg.database.admin_dsn == "dbname=provgate user=provgate_admin");
     CHECK(cfg.database.statement_timeout_ms == 500);
     CHECK(cfg.log.level == log_level::debug);
@@ -142,6 +147,8 @@ TEST_CASE("omitted keys take their defaults") {
     CHECK_FALSE(cfg.disable_auto_provision_security);
     CHECK(cfg.token_lifetime_days == 0);
     CHECK(cfg.database.admin_dsn.empty());
+    CHECK(cfg.database.read_dsn.empty());
+    CHECK(cfg.admin_listen.empty());
     CHECK(cfg.database.statement_timeout_ms == 2000);
     CHECK(cfg.log.level == log_level::info);
     CHECK(cfg.log.file.empty());
@@ -324,6 +331,18 @@ TEST_CASE("a listen address with a bad port is refused") {
         CHECK(load_error(path) ==
               path + ":2:9: key \"listen\": port must be from 1 to 65535");
     }
+}
+
+
+TEST_CASE("an admin_listen address with a bad port is named as such") {
+    const temp_dir dir;
+    const std::string path = dir.write(
+        "admin.yaml", replace_line(minimal_file, "listen: 127.0.0.1:9000",
+                                   "listen: 127.0.0.1:9000\n"
+                                   "admin_listen: \"127.0.0.1:99999\""));
+
+    CHECK(load_error(path) ==
+          path + ":3:15: key \"admin_listen\": port must be from 1 to 65535");
 }
 
 

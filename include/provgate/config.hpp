@@ -15,6 +15,7 @@ enum class log_level { debug, info, warning, error };
 
 struct database_settings {
     std::string dsn;       // the worker's connection (least-privilege role)
+    std::string read_dsn;  // a hot standby for lookups; empty: use dsn
     std::string admin_dsn; // provgatectl's; empty means libpq's PG* variables
     int statement_timeout_ms = 2000;
 };
@@ -38,9 +39,10 @@ struct pnp_settings {
 struct config {
     std::string source; // the file it was read from
 
-    std::string base_url;  // public, e.g. "https://prov.example.net/prov"
-    std::string base_path; // the path part of base_url, e.g. "/prov"
-    std::string listen;    // "host:port" or an absolute Unix socket path
+    std::string base_url;     // public, e.g. "https://prov.example.net/prov"
+    std::string base_path;    // the path part of base_url, e.g. "/prov"
+    std::string listen;       // "host:port" or an absolute Unix socket path
+    std::string admin_listen; // /healthz and /metrics; empty: none
     int threads = 32;
     std::string templates_dir;
     std::string static_dir; // common files served as they are; "" for none

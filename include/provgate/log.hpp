@@ -16,7 +16,9 @@ using logger_type = boost::log::sources::severity_logger_mt<log_level>;
 logger_type& logger();
 
 // Sends records at level and above to file (append), or to standard error
-// when file is empty. Throws std::runtime_error if file cannot be opened.
+// when file is empty. Called again (on SIGHUP), it replaces the sink and
+// reopens the file. Throws std::runtime_error if file cannot be opened;
+// the previous sink then stays.
 void init_logging(log_level level, const std::string& file);
 
 // Attaches request context (request id and client address) to every record

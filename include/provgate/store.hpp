@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "provgate/config.hpp"
 #include "provgate/render.hpp"
 #include "provgate/token.hpp"
 
@@ -49,10 +50,15 @@ public:
 };
 
 // The worker's view of PostgreSQL: one connection, opened lazily, with its
-// statements prepared once. Not thread-safe: each worker thread owns one.
+// statements prepared once, plus a second one to a hot standby for the
+// lookups if database.read_dsn is set. Not thread-safe: each worker thread
+// owns one.
+// Unless the DSN sets them, connections get connect_timeout=2 and TCP
+// keepalives, so that an unreachable server costs a request at most two
+// seconds and a 503, never a hang.
 class store {
 public:
-    store(std::string dsn, int statement_timeout_ms);
+    explicit store(const database_settings& db);
     ~store();
 
     store(const store&) = delete;
@@ -67,6 +73,14 @@ public:
 
     // Inserts one audit row. Throws database_unavailable.
     void record_fetch(const audit_record& record);
+
+    // Switches to other DSNs or another statement timeout (after a reload);
+    // the open connections are dropped only if one of them changed.
+    void configure(const database_settings& db);
+
+    // Checks that the primary, and the standby if there is one, answer.
+    // Throws database_unavailable.
+    void ping();
 
     struct state; // the connection and its settings, in store.cpp
 

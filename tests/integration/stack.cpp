@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -147,12 +148,12 @@ std::string read_file(const std::string& path) {
 
 
 stack& stack::get() {
-    static stack instance;
+    static stack instance(stack_options{});
     return instance;
 }
 
 
-stack::stack() {
+stack::stack(const stack_options& opts) {
     const std::string source = env_or_throw("PROVGATE_SOURCE_DIR");
     const std::string build = env_or_throw("PROVGATE_BUILD_DIR");
     char tmpl[] = "/tmp/provgate-test-XXXXXX";
@@ -162,18 +163,29 @@ stack::stack() {
     dir_ = tmpl;
     https_port_ = free_port();
     http_port_ = free_port();
-    const int worker_port = free_port();
+    std::string worker_ports;
+    std::string admin_ports;
+    for (int i = 0; i < opts.workers; ++i) {
+        admin_ports_.push_back(free_port());
+        worker_ports += (i == 0 ? "" : " ") + std::to_string(free_port());
+        admin_ports +=
+            (i == 0 ? "" : " ") + std::to_string(admin_ports_.back());
+    }
     const int pg_port = free_port();
     pnp_port_ = free_udp_port();
+    const std::string standby =
+        opts.standby ? " PROVGATE_STANDBY_PORT=" + std::to_string(free_port())
+                     : "";
     base_url_ = "https://127.0.0.1:" + std::to_string(https_port_) + "/prov";
 
     env_ = "PROVGATE_SOURCE=" + quote(source) +
            " PROVGATE_BUILD_DIR=" + quote(build) +
            " PROVGATE_HTTPS_PORT=" + std::to_string(https_port_) +
            " PROVGATE_HTTP_PORT=" + std::to_string(http_port_) +
-           " PROVGATE_WORKER_PORT=" + std::to_string(worker_port) +
+           " PROVGATE_WORKER_PORTS=" + quote(worker_ports) +
+           " PROVGATE_ADMIN_PORTS=" + quote(admin_ports) +
            " PROVGATE_PG_PORT=" + std::to_string(pg_port) +
-           " PROVGATE_LOG_LEVEL=debug" +
+           " PROVGATE_LOG_LEVEL=debug" + standby +
            " PROVGATE_PNP_PORT=" + std::to_string(pnp_port_) +
            " PROVGATE_PNP_T1_MS=200" + " PGHOST=" + quote(dir_ + "/run-pg") +
            " PGPORT=" + std::to_string(pg_port) +
@@ -199,7 +211,11 @@ stack::~stack() {
 
 
 command_result stack::run(const std::string& command) const {
-    const std::string err_file = dir_ + "/last-command.err";
+    // One file per call: the operations tests run commands from two
+    // threads at once.
+    static std::atomic<int> calls{0};
+    const std::string err_file =
+        dir_ + "/command-" + std::to_string(calls++) + ".err";
     const std::string line =
         "env " + env_ + " bash -c " + quote(command) + " 2>" + quote(err_file);
 
@@ -216,7 +232,16 @@ command_result stack::run(const std::string& command) const {
     const int status = pclose(pipe);
     result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     result.err = read_file(err_file);
+    std::remove(err_file.c_str());
     return result;
+}
+
+
+int stack::worker_pid(int n) const {
+    const std::string pid =
+        read_file(dir_ + "/run/provgate" +
+                  (n == 1 ? "" : "-" + std::to_string(n)) + ".pid");
+    return pid.empty() ? 0 : std::stoi(pid);
 }
 
 
@@ -274,6 +299,16 @@ std::string stack::sql(const std::string& statement) {
     const command_result r = sql_as("provgate_admin", statement);
     if (r.status != 0) {
         throw std::runtime_error("SQL failed: " + r.err);
+    }
+    return r.out;
+}
+
+
+std::string stack::standby_sql(const std::string& statement) {
+    const command_result r = run("$PROVGATE_SOURCE/deploy/stack standby-sql " +
+                                 quote(dir_) + " " + quote(statement));
+    if (r.status != 0) {
+        throw std::runtime_error("SQL on the standby failed: " + r.err);
     }
     return r.out;
 }

@@ -37,12 +37,25 @@ struct command_result {
     std::string err; // standard error
 };
 
+// How a stack is started.
+struct stack_options {
+    int workers = 1;      // worker instances behind nginx's upstream
+    bool standby = false; // a hot standby that the workers read from
+};
+
 class stack {
 public:
-    // The one stack of this process, started on first use.
+    // The one shared stack of this process, started on first use.
     static stack& get();
 
+    // A stack of its own, for tests that stop and kill its parts. Throws
+    // std::runtime_error if deploy/stack cannot start it.
+    explicit stack(const stack_options& opts);
+
     ~stack();
+
+    stack(const stack&) = delete;
+    stack& operator=(const stack&) = delete;
 
     // GET (or opts.method) of a path such as "/prov/<token>/<file>".
     http_result fetch(const std::string& path, const fetch_options& opts = {});
@@ -52,6 +65,9 @@ public:
 
     // Runs SQL as the admin role (a DBA); returns the unaligned rows.
     std::string sql(const std::string& statement);
+
+    // Runs SQL as superuser on the hot standby; returns the unaligned rows.
+    std::string standby_sql(const std::string& statement);
 
     // Runs SQL as an arbitrary role of the cluster.
     command_result sql_as(const std::string& role, const std::string& sql);
@@ -82,19 +98,27 @@ public:
     std::string log_file(const std::string& name) const {
         return dir_ + "/log/" + name;
     }
+    int http_port() const {
+        return http_port_;
+    }
+    // The status listener (admin_listen) of worker n, counted from 1.
+    int admin_port(int n) const {
+        return admin_ports_.at(static_cast<std::size_t>(n - 1));
+    }
+    // The process id of worker n, from its pid file; 0 if there is none.
+    int worker_pid(int n) const;
 
     // Runs a shell command line with the stack's environment.
     command_result run(const std::string& command) const;
 
 private:
-    stack();
-
     std::string dir_;
     std::string env_;
     std::string base_url_;
     int https_port_ = 0;
     int http_port_ = 0;
     int pnp_port_ = 0;
+    std::vector<int> admin_ports_;
 };
 
 // A UDP port that the kernel considers free right now on 127.0.0.1.

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace provgate {
+
+// The worker's counters, exported in Prometheus' text format (version
+// 0.0.4) on the status listener. Every member is thread-safe.
+class metrics_registry {
+public:
+    // Upper bounds of the latency histogram's buckets, in seconds.
+    static constexpr std::array<double, 12> latency_buckets = {
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+        0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+
+    // One answered request: its status, the vendor whose file it was (empty
+    // if the request never got that far), whether it came through the
+    // legacy shared directory, and how long it took.
+    void count_request(int status, std::string_view vendor, bool legacy,
+                       double seconds);
+
+    // One failed database call (connect, query or insert).
+    void count_database_error();
+
+    // One SIGHUP handled; ok is false if the new configuration was refused.
+    void count_reload(bool ok);
+
+    // Requests being served right now, for the in-flight gauge.
+    void request_started();
+    void request_finished();
+
+    // The whole exposition, one metric family after the other.
+    std::string render() const;
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::pair<int, std::string>, std::uint64_t> requests_;
+    std::array<std::uint64_t, latency_buckets.size()> bucket_counts_{};
+    std::uint64_t latency_count_ = 0;
+    double latency_sum_ = 0;
+
+    std::atomic<std::uint64_t> database_errors_{0};
+    std::atomic<std::uint64_t> legacy_fetches_{0};
+    std::atomic<std::uint64_t> reloads_ok_{0};
+    std::atomic<std::uint64_t> reloads_failed_{0};
+    std::atomic<std::int64_t> in_flight_{0};
+};
+
+// The process-wide registry.
+metrics_registry& metrics();
+
+} // namespace provgate

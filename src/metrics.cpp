@@ -1,0 +1,117 @@
+// The worker's counters and their Prometheus text exposition. Counting is
+// cheap next to a request's database round trips: one short mutex for the
+// per-status table and the histogram, atomics for the rest.
+
+#include "provgate/metrics.hpp"
+
+#include <iomanip>
+#include <sstream>
+
+namespace provgate {
+
+namespace {
+
+void family(std::ostringstream& out, const char* name, const char* type,
+            const char* help) {
+    out << "# HELP " << name << ' ' << help << '\n';
+    out << "# TYPE " << name << ' ' << type << '\n';
+}
+
+} // namespace
+
+
+void metrics_registry::count_request(int status, std::string_view vendor,
+                                     bool legacy, double seconds) {
+    if (legacy) {
+        ++legacy_fetches_;
+    }
+
+    const std::lock_guard<std::mutex> lock(mutex_);
+    ++requests_[{status, vendor.empty() ? "none" : std::string(vendor)}];
+    for (std::size_t i = 0; i < latency_buckets.size(); ++i) {
+        if (seconds <= latency_buckets[i]) {
+            ++bucket_counts_[i];
+            break;
+        }
+    }
+    ++latency_count_;
+    latency_sum_ += seconds;
+}
+
+
+void metrics_registry::count_database_error() {
+    ++database_errors_;
+}
+
+
+void metrics_registry::count_reload(bool ok) {
+    ++(ok ? reloads_ok_ : reloads_failed_);
+}
+
+
+void metrics_registry::request_started() {
+    ++in_flight_;
+}
+
+
+void metrics_registry::request_finished() {
+    --in_flight_;
+}
+
+
+std::string metrics_registry::render() const {
+    std::ostringstream out;
+    out << std::setprecision(9);
+
+    family(out, "provgate_requests_total", "counter",
+           "Requests answered, by HTTP status and vendor.");
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        for (const auto& [key, count] : requests_) {
+            out << "provgate_requests_total{status=\"" << key.first
+                << "\",vendor=\"" << key.second << "\"} " << count << '\n';
+        }
+
+        family(out, "provgate_request_duration_seconds", "histogram",
+               "Time from reading a request to having its response ready.");
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < latency_buckets.size(); ++i) {
+            cumulative += bucket_counts_[i];
+            out << "provgate_request_duration_seconds_bucket{le=\""
+                << latency_buckets[i] << "\"} " << cumulative << '\n';
+        }
+        out << "provgate_request_duration_seconds_bucket{le=\"+Inf\"} "
+            << latency_count_ << '\n';
+        out << "provgate_request_duration_seconds_sum " << latency_sum_ << '\n';
+        out << "provgate_request_duration_seconds_count " << latency_count_
+            << '\n';
+    }
+
+    family(out, "provgate_requests_in_flight", "gauge",
+           "Requests being served right now.");
+    out << "provgate_requests_in_flight " << in_flight_.load() << '\n';
+
+    family(out, "provgate_database_errors_total", "counter",
+           "Failed database calls: connects, lookups and audit inserts.");
+    out << "provgate_database_errors_total " << database_errors_.load() << '\n';
+
+    family(out, "provgate_legacy_fetches_total", "counter",
+           "Requests through the legacy shared directory.");
+    out << "provgate_legacy_fetches_total " << legacy_fetches_.load() << '\n';
+
+    family(out, "provgate_reloads_total", "counter",
+           "SIGHUP reloads, by result.");
+    out << "provgate_reloads_total{result=\"success\"} " << reloads_ok_.load()
+        << '\n';
+    out << "provgate_reloads_total{result=\"failure\"} "
+        << reloads_failed_.load() << '\n';
+    return out.str();
+}
+
+
+metrics_registry& metrics() {
+    static metrics_registry instance;
+    return instance;
+}
+
+} // namespace provgate
