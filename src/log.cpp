@@ -4,15 +4,19 @@
 
 #include "provgate/log.hpp"
 
+#include <boost/core/null_deleter.hpp>
 #include <boost/log/attributes/constant.hpp>
 #include <boost/log/core.hpp>
 #include <boost/log/expressions.hpp>
-#include <boost/log/sinks/sink.hpp>
+#include <boost/log/sinks/async_frontend.hpp>
+#include <boost/log/sinks/block_on_overflow.hpp>
+#include <boost/log/sinks/bounded_fifo_queue.hpp>
+#include <boost/log/sinks/text_ostream_backend.hpp>
 #include <boost/log/support/date_time.hpp>
 #include <boost/log/utility/setup/common_attributes.hpp>
-#include <boost/log/utility/setup/console.hpp>
-#include <boost/log/utility/setup/file.hpp>
+#include <boost/make_shared.hpp>
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -57,46 +61,75 @@ logger_type& logger() {
 }
 
 
-void init_logging(log_level level, const std::string& file) {
-    // The sink in use, replaced on a reload. The new sink is added before
-    // the old one goes, so that another thread's record is never dropped
-    // (at worst written twice); reopening the file also lets logrotate
-    // move it away and send SIGHUP.
-    static boost::shared_ptr<logging::sinks::sink> current;
-    static std::mutex mutex;
-    const std::lock_guard<std::mutex> lock(mutex);
+namespace {
 
-    auto core = logging::core::get();
-    if (!current) {
-        core->add_global_attribute("TimeStamp",
-                                   logging::attributes::utc_clock());
-    }
+// Records are formatted and written by the sink's own thread, so a request
+// thread only queues its line: with a synchronous sink every worker thread
+// queued on one mutex around write(2). The queue is bounded; when it is
+// full a request thread waits rather than a line being lost.
+using text_backend = logging::sinks::text_ostream_backend;
+using async_text_sink = logging::sinks::asynchronous_sink<
+    text_backend, logging::sinks::bounded_fifo_queue<
+                      65536, logging::sinks::block_on_overflow>>;
 
-    boost::shared_ptr<logging::sinks::sink> sink;
+
+boost::shared_ptr<async_text_sink> make_sink(const std::string& file) {
+    auto backend = boost::make_shared<text_backend>();
     if (file.empty()) {
-        auto console = logging::add_console_log(std::clog);
-        console->set_formatter(&format_record);
-        console->locked_backend()->auto_flush(true);
-        sink = console;
+        backend->add_stream(
+            boost::shared_ptr<std::ostream>(&std::clog, boost::null_deleter()));
     } else {
-        // Opening it here first turns a bad path into a startup error
-        // instead of a silently missing log.
-        if (!std::ofstream(file, std::ios::app)) {
+        auto stream = boost::make_shared<std::ofstream>(file, std::ios::app);
+        if (!*stream) {
             throw std::runtime_error("could not open log file \"" + file +
                                      "\"");
         }
-        auto text =
-            logging::add_file_log(logging::keywords::file_name = file,
-                                  logging::keywords::open_mode = std::ios::app,
-                                  logging::keywords::auto_flush = true);
-        text->set_formatter(&format_record);
-        sink = text;
+        backend->add_stream(stream);
     }
+    backend->auto_flush(true);
+
+    auto sink = boost::make_shared<async_text_sink>(backend);
+    sink->set_formatter(&format_record);
+    return sink;
+}
+
+
+// The sink in use, replaced on a reload.
+boost::shared_ptr<async_text_sink> current_sink;
+std::mutex sink_mutex;
+
+} // namespace
+
+
+void init_logging(log_level level, const std::string& file) {
+    // The new sink is added before the old one goes, so that another
+    // thread's record is never dropped (at worst written twice); reopening
+    // the file also lets logrotate move it away and send SIGHUP.
+    auto sink = make_sink(file);
+    const std::lock_guard<std::mutex> lock(sink_mutex);
+    auto core = logging::core::get();
+    if (!current_sink) {
+        core->add_global_attribute("TimeStamp",
+                                   logging::attributes::utc_clock());
+        // Whatever way a program ends, queued lines reach the file.
+        std::atexit(flush_logging);
+    }
+    core->add_sink(sink);
     core->set_filter(severity_kw >= level);
-    if (current) {
-        core->remove_sink(current);
+    if (current_sink) {
+        core->remove_sink(current_sink);
+        current_sink->stop();
+        current_sink->flush();
     }
-    current = sink;
+    current_sink = sink;
+}
+
+
+void flush_logging() {
+    const std::lock_guard<std::mutex> lock(sink_mutex);
+    if (current_sink) {
+        current_sink->flush();
+    }
 }
 
 

@@ -176,6 +176,7 @@ int main(int argc, char** argv) {
         }
     } catch (const std::exception& e) {
         PROVGATE_LOG(error) << e.what();
+        provgate::flush_logging();
         return 1;
     }
     PROVGATE_LOG(info) << "provgate started listen=\""
@@ -229,5 +230,6 @@ int main(int argc, char** argv) {
         status_thread.join();
     }
     PROVGATE_LOG(info) << "provgate stopped";
+    provgate::flush_logging();
     return failed ? 1 : 0;
 }

@@ -7,6 +7,7 @@
 
 #include <kainjow/mustache.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -164,6 +165,29 @@ void check_fields(const file_rule& rule, const render_input& in) {
 }
 
 
+// kainjow's renderer keeps state in the template object while it renders,
+// so a parsed template is never shared between threads: each thread parses
+// a source once and keeps its copy until the set it came from is replaced.
+mustache& parsed_for_thread(std::uint64_t generation, const std::string& source,
+                            file_format format) {
+    thread_local std::uint64_t cached_generation = 0;
+    thread_local std::map<const std::string*, std::unique_ptr<mustache>> cache;
+    if (cached_generation != generation) {
+        cache.clear();
+        cached_generation = generation;
+    }
+
+    auto& parsed = cache[&source];
+    if (!parsed) {
+        parsed = std::make_unique<mustache>(source);
+        parsed->set_custom_escape([format](const std::string& value) {
+            return escape_value(format, "value", value);
+        });
+    }
+    return *parsed;
+}
+
+
 std::string load_template(const std::string& path) {
     std::string source = read_file(path);
     if (has_unescaped_tag(source)) {
@@ -194,7 +218,9 @@ std::string escape_value(file_format format, const std::string& field,
 
 std::shared_ptr<const template_set> template_set::load(const std::string& dir) {
     namespace fs = std::filesystem;
+    static std::atomic<std::uint64_t> generations{0};
     auto set = std::make_shared<template_set>();
+    set->generation_ = ++generations;
     for (const file_rule& rule : file_rules()) {
         if (rule.template_name.empty()) {
             continue;
@@ -231,13 +257,8 @@ std::string template_set::render(const file_rule& rule,
     }
     check_fields(rule, in);
 
-    // kainjow's renderer keeps state while rendering, so each call parses
-    // its own copy; templates are a few hundred bytes.
-    mustache tmpl(source->second);
-    tmpl.set_custom_escape([&rule](const std::string& value) {
-        return escape_value(rule.format, "value", value);
-    });
-    return tmpl.render(input_data(in));
+    return parsed_for_thread(generation_, source->second, rule.format)
+        .render(input_data(in));
 }
 
 

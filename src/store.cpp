@@ -186,6 +186,11 @@ pqxx::connection& open_connection(store::state& st, link& l) {
     setup.exec("SET statement_timeout = " +
                std::to_string(st.statement_timeout_ms));
     setup.exec("SET application_name = 'provgate'");
+    // An audit insert does not wait for its WAL record to reach disk: a
+    // crash of PostgreSQL itself may lose the last fraction of a second of
+    // audit rows (wal_writer_delay), which README.md states, and in return
+    // a phone's fetch never waits on an fsync.
+    setup.exec("SET synchronous_commit = off");
     setup.commit();
 
     // A hot standby is read-only: it gets the lookups alone.

@@ -21,6 +21,9 @@ logger_type& logger();
 // the previous sink then stays.
 void init_logging(log_level level, const std::string& file);
 
+// Writes out every record queued so far; call before the process exits.
+void flush_logging();
+
 // Attaches request context (request id and client address) to every record
 // the calling thread logs while the scope lives.
 class request_log_scope {

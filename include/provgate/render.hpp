@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -65,6 +66,9 @@ public:
 private:
     // Keyed by rule and lower-case model; "" is the vendor's default.
     std::map<std::pair<const file_rule*, std::string>, std::string> sources_;
+
+    // Tells this set's parsed copies from those of a set it replaced.
+    std::uint64_t generation_ = 0;
 };
 
 // Escaping per format, exposed for the tests. Throws render_error naming

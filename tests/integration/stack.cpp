@@ -147,6 +147,20 @@ std::string read_file(const std::string& path) {
 }
 
 
+std::string stack::log_with(const std::string& name,
+                            const std::string& needle) const {
+    std::string text;
+    for (int i = 0; i < 50; ++i) {
+        text = read_file(log_file(name));
+        if (text.find(needle) != std::string::npos) {
+            break;
+        }
+        usleep(100 * 1000);
+    }
+    return text;
+}
+
+
 stack& stack::get() {
     static stack instance(stack_options{});
     return instance;

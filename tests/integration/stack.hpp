@@ -95,6 +95,12 @@ public:
     std::string pnp_addr() const {
         return "127.0.0.1:" + std::to_string(pnp_port_);
     }
+    // The text of a log once it holds needle, or as it is after a few
+    // seconds: the worker's log lines are written by a logging thread, a
+    // moment after the response that they describe.
+    std::string log_with(const std::string& name,
+                         const std::string& needle) const;
+
     std::string log_file(const std::string& name) const {
         return dir_ + "/log/" + name;
     }

@@ -62,7 +62,8 @@ TEST_CASE("with security disabled, the shared directory serves by MAC") {
     CHECK(s.sql("SELECT count(*) FROM provgate.fetch_audit "
                 "WHERE mac = '001565000102' AND legacy") == "1\n");
 
-    const std::string log = read_file(s.log_file("provgate.log"));
+    const std::string log =
+        s.log_with("provgate.log", "legacy=shared-directory");
     CHECK(log.find("warning auto provision security is disabled") !=
           std::string::npos);
     CHECK(log.find("path=/prov/001565000102.cfg status=200") !=

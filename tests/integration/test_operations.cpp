@@ -176,7 +176,8 @@ TEST_CASE("a reload under load changes the templates and fails no request") {
     CHECK(r.requests > 0);
     CHECK(r.failed() == 0);
     CHECK(s.fetch(path).body.starts_with("#!version:1.0.0.1\n## Reloaded"));
-    const std::string log = read_file(s.log_file("provgate.log"));
+    const std::string log =
+        s.log_with("provgate.log", "info configuration reloaded");
     CHECK(log.find("error could not reload configuration, the previous one "
                    "stays in force reason=\"" +
                    s.dir() +
