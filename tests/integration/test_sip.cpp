@@ -1,7 +1,9 @@
 // SIP NOTIFY and Plug-and-Play against a real, independent SIP stack: SIPp
 // (Debian package sip-tester) plays the phone. It answers provgatectl's
 // NOTIFY and checks its Event header with its own parser, and it sends the
-// PnP SUBSCRIBE to provgate-pnp and checks the 200 OK and NOTIFY it gets.
+// PnP SUBSCRIBE to provgate-pnp and checks the 200 OK and NOTIFY it gets:
+// to its unicast socket, and to the multicast group inside a network
+// namespace of the test's own.
 // A scenario whose checks fail, or that receives a message it did not
 // expect, makes SIPp exit non-zero.
 
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <fstream>
 #include <regex>
+#include <stdexcept>
 #include <string>
 
 using provgate::testing::command_result;
@@ -46,14 +49,17 @@ std::string write_scenario(const std::string& name, const std::string& body) {
 
 // Runs SIPp with the scenario on a local UDP (or TCP) port. If command is
 // given it runs delay_ms after SIPp starts (or, with a negative delay,
-// -delay_ms before it), and its result is returned as well.
+// -delay_ms before it), and its result is returned as well. With netns,
+// SIPp (and only SIPp) runs inside that network namespace.
 sipp_result run_sipp(const std::string& name, const std::string& scenario,
                      int port, const std::string& args,
-                     const std::string& command = "", int delay_ms = 300) {
+                     const std::string& command = "", int delay_ms = 300,
+                     const std::string& netns = "") {
     stack& s = stack::get();
     const std::string base = s.dir() + "/" + name;
     const std::string sipp =
-        "sipp -sf " + scenario + " -i 127.0.0.1 -p " + std::to_string(port) +
+        (netns.empty() ? "" : "ip netns exec " + netns + " ") + "sipp -sf " +
+        scenario + " -i 127.0.0.1 -p " + std::to_string(port) +
         " -m 1 -nostdin -timeout 15s -timeout_error -trace_msg -message_file " +
         base + ".msg -trace_logs -log_file " + base + ".log " + args + " >" +
         base + ".out 2>&1";
@@ -234,6 +240,126 @@ sipp_result ask_for_url(const std::string& name, const std::string& user,
                         bool expect_answer) {
     const std::string scenario = pnp_phone(name, user, expect_answer);
     return run_sipp(name, scenario, free_udp_port(), stack::get().pnp_addr());
+}
+
+
+// The PnP group and port phones send their SUBSCRIBE to.
+constexpr const char* pnp_group = "224.0.1.75:5060";
+
+
+// A private network namespace whose only interface is its own loopback,
+// with multicast on and a route for 224.0.0.0/4 (loopback in the main
+// namespace has neither), and a second provgate-pnp inside it that listens
+// on the PnP group only. It shares the stack's database through the Unix
+// socket, which is a file and so visible from the namespace. Both are gone
+// when this is destroyed, also after a failed REQUIRE.
+class multicast_responder {
+public:
+    multicast_responder();
+    ~multicast_responder();
+    multicast_responder(const multicast_responder&) = delete;
+    multicast_responder& operator=(const multicast_responder&) = delete;
+
+    const std::string& netns() const {
+        return netns_;
+    }
+    std::string log() const {
+        return read_file(stack::get().log_file("provgate-pnp-mcast.log"));
+    }
+
+private:
+    void stop();
+
+    std::string netns_;
+    std::string pid_;
+};
+
+
+multicast_responder::multicast_responder()
+    : netns_("provgate-test-" + std::to_string(getpid())) {
+    stack& s = stack::get();
+    const std::string in_ns = "ip netns exec " + netns_ + " ";
+    const auto added = s.run("ip netns add " + netns_);
+    if (added.status != 0) {
+        throw std::runtime_error("cannot create network namespace \"" + netns_ +
+                                 "\": " + added.err);
+    }
+    try {
+        const auto up = s.run(in_ns + "ip link set lo up && " + in_ns +
+                              "ip link set lo multicast on && " + in_ns +
+                              "ip route add 224.0.0.0/4 dev lo");
+        if (up.status != 0) {
+            throw std::runtime_error("cannot set up loopback in \"" + netns_ +
+                                     "\": " + up.err);
+        }
+
+        // The stack's configuration with the group on and unicast off, so
+        // that only a datagram sent to the group can reach this responder.
+        const std::string config = s.dir() + "/provgate-mcast.yaml";
+        const std::string log = s.log_file("provgate-pnp-mcast.log");
+        const auto started =
+            s.run("sed -e 's|^  multicast: .*|  multicast: \"" +
+                  std::string(pnp_group) +
+                  "\"|' -e 's|^  unicast: .*|  unicast: \"\"|' " + s.dir() +
+                  "/provgate.yaml >" + config + " && { " + in_ns +
+                  "provgate-pnp --config " + config + " --log-file " + log +
+                  " >" + s.log_file("provgate-pnp-mcast.stderr") +
+                  " 2>&1 </dev/null & echo $!; }");
+        pid_ = started.out.substr(0, started.out.find('\n'));
+        const auto ready =
+            s.run("for i in $(seq 1 100); do grep -q 'provgate-pnp started' " +
+                  log + " && exit 0; kill -0 " + pid_ +
+                  " || exit 1; sleep 0.1; done; "
+                  "exit 1");
+        if (pid_.empty() || ready.status != 0) {
+            throw std::runtime_error(
+                "provgate-pnp did not start in the namespace:\n" +
+                read_file(s.log_file("provgate-pnp-mcast.stderr")));
+        }
+    } catch (...) {
+        stop();
+        throw;
+    }
+}
+
+
+multicast_responder::~multicast_responder() {
+    stop();
+}
+
+
+void multicast_responder::stop() {
+    stack& s = stack::get();
+    if (!pid_.empty()) {
+        s.run("kill " + pid_ + "; for i in $(seq 1 50); do kill -0 " + pid_ +
+              " 2>/dev/null || exit 0; sleep 0.1; done; kill -9 " + pid_);
+        pid_.clear();
+    }
+    s.run("ip netns del " + netns_);
+}
+
+
+// Starts tshark in the namespace; it writes the destination address and
+// the SIP method of the first datagram to port 5060 to base.out.
+void capture_first_to_5060(const multicast_responder& responder,
+                           const std::string& base) {
+    stack::get().run(
+        "ip netns exec " + responder.netns() +
+        " tshark -i lo -f 'udp dst port 5060' -c 1 -a duration:20 -l "
+        "-T fields -E separator='|' -e ip.dst -e sip.Method >" +
+        base + ".out 2>" + base + ".err </dev/null & " +
+        "for i in $(seq 1 100); do grep -q Capturing " + base +
+        ".err && break; sleep 0.1; done");
+}
+
+
+// A PnP phone inside the namespace sends its SUBSCRIBE to the group.
+sipp_result ask_over_multicast(const multicast_responder& responder,
+                               const std::string& name, const std::string& user,
+                               bool expect_answer) {
+    const std::string scenario = pnp_phone(name, user, expect_answer);
+    return run_sipp(name, scenario, free_udp_port(), pnp_group, "", 0,
+                    responder.netns());
 }
 
 } // namespace
@@ -627,6 +753,49 @@ TEST_CASE("a retransmitted SUBSCRIBE gets the same 200 and no new token") {
     CHECK(first == second);
     CHECK(s.sql("SELECT count(*) FROM provgate.pnp_audit WHERE mac = "
                 "'001565000851'") == "1\n");
+}
+
+
+TEST_CASE("plug-and-play answers a SUBSCRIBE sent to the multicast group") {
+    if (geteuid() != 0) {
+        MESSAGE("skipped: creating a network namespace needs root");
+        return;
+    }
+    stack& s = stack::get();
+    add_vendor_device("001565000861", "yealink", "10m");
+    add_vendor_device("001565000862", "yealink"); // no window
+    const multicast_responder responder;
+    const std::string capture = s.dir() + "/pnp-mcast-tshark";
+    capture_first_to_5060(responder, capture);
+
+    const auto r =
+        ask_over_multicast(responder, "pnp-mcast", "MAC%3a001565000861", true);
+    const std::string url = logged_url(r);
+    s.run("for i in $(seq 1 100); do [ -s " + capture +
+          ".out ] && break; sleep 0.1; done");
+
+    REQUIRE(r.status == 0);
+    // The SUBSCRIBE went to the group (a socket bound to the wildcard
+    // address would take a unicast one too); the 200 and the NOTIFY came
+    // back by unicast to SIPp's socket, which is bound to 127.0.0.1.
+    CHECK(read_file(capture + ".out") == "224.0.1.75|SUBSCRIBE\n");
+    CHECK(last_outcome("001565000861") == "answered\n");
+    REQUIRE(url.starts_with(s.base_url() + "/"));
+    CHECK(s.fetch(s.path_of(url) + "001565000861.cfg").status == 200);
+    CHECK(
+        responder.log().find("pnp answered mac=001565000861 vendor=yealink") !=
+        std::string::npos);
+    CHECK(read_file(s.log_file("provgate-pnp.log")).find("001565000861") ==
+          std::string::npos);
+
+    // The group reaches the responder for a MAC without a window too (it
+    // is audited) but gets no answer.
+    CHECK(ask_over_multicast(responder, "pnp-mcast-nowin", "MAC%3a001565000862",
+                             false)
+              .status == 0);
+    CHECK(last_outcome("001565000862") == "outside_window\n");
+    CHECK(responder.log().find("pnp refused outcome=outside_window "
+                               "mac=001565000862") != std::string::npos);
 }
 
 
