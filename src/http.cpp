@@ -3,10 +3,9 @@
 
 #include "provgate/http.hpp"
 
-#include <openssl/evp.h>
+#include "provgate/token.hpp"
 
-#include <array>
-#include <stdexcept>
+#include <string>
 
 namespace provgate {
 
@@ -86,12 +85,7 @@ response not_modified(const response& file) {
 
 
 std::string make_etag(std::string_view body) {
-    std::array<unsigned char, 32> digest{};
-    unsigned int size = 0;
-    if (EVP_Digest(body.data(), body.size(), digest.data(), &size, EVP_sha256(),
-                   nullptr) != 1) {
-        throw std::runtime_error("cannot compute SHA-256 digest");
-    }
+    const token_digest digest = sha256(body);
 
     constexpr char hex[] = "0123456789abcdef";
     std::string etag = "\"";

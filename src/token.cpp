@@ -103,15 +103,26 @@ bool is_token_format(std::string_view text) {
 }
 
 
-token_digest hash_token(std::string_view token) {
+token_digest sha256(std::string_view bytes) {
+    // Fetched once: handing EVP_sha256() to EVP_Digest makes OpenSSL 3 look
+    // the implementation up again on every call, which costs more than
+    // hashing a token.
+    static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+
     token_digest digest{};
     unsigned int size = 0;
-    if (EVP_Digest(token.data(), token.size(), digest.data(), &size,
-                   EVP_sha256(), nullptr) != 1 ||
+    if (md == nullptr ||
+        EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, md,
+                   nullptr) != 1 ||
         size != digest.size()) {
         throw std::runtime_error("cannot compute SHA-256 digest");
     }
     return digest;
+}
+
+
+token_digest hash_token(std::string_view token) {
+    return sha256(token);
 }
 
 

@@ -24,6 +24,9 @@ std::string mint_token();
 // True if text has the exact shape mint_token() produces.
 bool is_token_format(std::string_view text);
 
+// SHA-256 of any bytes. Throws std::runtime_error if OpenSSL fails.
+token_digest sha256(std::string_view bytes);
+
 // SHA-256 of the token's text: the only form the database ever stores.
 token_digest hash_token(std::string_view token);
 
