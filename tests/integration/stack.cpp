@@ -32,9 +32,10 @@ std::string env_or_throw(const char* name) {
 }
 
 
-// A port the kernel considers free right now on 127.0.0.1.
-int free_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+// A port of this type that the kernel considers free right now on
+// 127.0.0.1.
+int free_port(int type = SOCK_STREAM) {
+    const int fd = socket(AF_INET, type, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -124,18 +125,7 @@ http_result::stable_headers() const {
 
 
 int free_udp_port() {
-    const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        throw std::runtime_error("cannot find a free UDP port");
-    }
-    const int port = ntohs(addr.sin_port);
-    close(fd);
-    return port;
+    return free_port(SOCK_DGRAM);
 }
 
 
