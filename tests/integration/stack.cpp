@@ -129,6 +129,25 @@ int free_udp_port() {
 }
 
 
+int free_tcp_and_udp_port() {
+    for (;;) {
+        const int port = free_port(SOCK_STREAM);
+        const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = htons(static_cast<std::uint16_t>(port));
+        const bool free =
+            fd >= 0 &&
+            bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+        close(fd);
+        if (free) {
+            return port;
+        }
+    }
+}
+
+
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream text;

@@ -130,6 +130,9 @@ private:
 // A UDP port that the kernel considers free right now on 127.0.0.1.
 int free_udp_port();
 
+// A port free for both TCP and UDP on 127.0.0.1 (a SIP peer on TCP).
+int free_tcp_and_udp_port();
+
 // The contents of a file, or "" if it cannot be read.
 std::string read_file(const std::string& path);
 

@@ -501,7 +501,7 @@ TEST_CASE("no answer ends with exit status 5 after the timeout") {
 
 TEST_CASE("notify over TCP") {
     add_vendor_device("001565000705", "yealink");
-    const int port = free_udp_port();
+    const int port = provgate::testing::free_tcp_and_udp_port();
 
     const auto r = run_sipp(
         "notify-tcp", phone_answering("notify-tcp", 200, "OK", "check-sync"),
