@@ -176,6 +176,52 @@ void read_log(const std::string& file, const std::string& path,
 }
 
 
+void read_lockout(const std::string& file, const std::string& path,
+                  const YAML::Node& node, lockout_settings& out) {
+    read_mapping(
+        file, path, node,
+        {
+            {"enabled",
+             [&](auto& key, auto& value) {
+                 out.enabled = read_bool(file, key, value);
+             }},
+            {"max_failures",
+             [&](auto& key, auto& value) {
+                 out.max_failures = read_int(file, key, value, 1, 1000000);
+             }},
+            {"window_seconds",
+             [&](auto& key, auto& value) {
+                 out.window_seconds = read_int(file, key, value, 1, 604800);
+             }},
+            {"duration_seconds",
+             [&](auto& key, auto& value) {
+                 out.duration_seconds = read_int(file, key, value, 1, 31536000);
+             }},
+            {"exempt",
+             [&](auto& key, auto& value) {
+                 if (!value.IsSequence()) {
+                     fail({file, value.Mark()}, key,
+                          "expected a list of networks such as "
+                          "\"192.0.2.0/24\"");
+                 }
+                 out.exempt.clear();
+                 for (const auto& item : value) {
+                     const auto net =
+                         parse_network(read_string(file, key, item));
+                     if (!net) {
+                         fail({file, item.Mark()}, key,
+                              "invalid network \"" + item.Scalar() +
+                                  "\"; expected \"address/prefix\" with no "
+                                  "host bits set");
+                     }
+                     out.exempt.push_back(*net);
+                 }
+             }},
+        },
+        {});
+}
+
+
 void check_listen(const std::string& file, const YAML::Node& value,
                   const std::string& listen) {
     if (listen.starts_with("/")) {
@@ -246,6 +292,10 @@ config read_top_level(const std::string& file, const YAML::Node& root) {
              }},
             {"log", [&](auto& key,
                         auto& value) { read_log(file, key, value, cfg.log); }},
+            {"lockout",
+             [&](auto& key, auto& value) {
+                 read_lockout(file, key, value, cfg.lockout);
+             }},
         },
         {"base_url", "listen", "templates_dir", "database"});
     return cfg;

@@ -4,6 +4,7 @@
 
 #include "provgate/handler.hpp"
 
+#include "provgate/lockout.hpp"
 #include "provgate/log.hpp"
 #include "provgate/phones.hpp"
 #include "provgate/policy.hpp"
@@ -296,7 +297,15 @@ response handler::handle(const settings& s, const request& req) {
     fetch f;
     response r;
     try {
-        r = serve(db_, s, req, f);
+        // A locked-out address gets the common 404 before its request is
+        // looked at: it can no longer tell a good guess from a bad one.
+        if (client_locked_out(db_, s.cfg.lockout, req.client_addr)) {
+            f.result = outcome::locked_out;
+            r = not_found();
+        } else {
+            r = serve(db_, s, req, f);
+        }
+        note_outcome(db_, s.cfg.lockout, req.client_addr, f.result, f.mac);
         audit(db_, req, r, f);
     } catch (const database_unavailable&) {
         f.result = outcome::database_unavailable;

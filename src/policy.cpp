@@ -67,6 +67,10 @@ const char* to_string(outcome o) {
         return "internal_error";
     case outcome::database_unavailable:
         return "database_unavailable";
+    case outcome::locked_out:
+        return "locked_out";
+    case outcome::decoy:
+        return "decoy";
     }
     return "unknown";
 }
@@ -77,6 +81,9 @@ outcome check_secure_fetch(const device_record& device,
                            const std::optional<mac_address>& requested) {
     if (!digest_equal(device.token_hash, presented)) {
         return outcome::unknown_token;
+    }
+    if (device.decoy) {
+        return outcome::decoy;
     }
     if (requested && device.mac != requested->to_string()) {
         return outcome::mac_mismatch;
@@ -95,6 +102,9 @@ outcome check_user_agent_mac(const std::optional<mac_address>& stated,
 
 
 outcome check_legacy_fetch(const device_record& device) {
+    if (device.decoy) {
+        return outcome::decoy;
+    }
     return check_device_state(device);
 }
 

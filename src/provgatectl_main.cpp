@@ -3,6 +3,7 @@
 // rotate is the device's URL; everything else goes to standard error.
 
 #include "provgate/admin.hpp"
+#include "provgate/attack_admin.hpp"
 #include "provgate/config.hpp"
 
 #include <CLI/CLI.hpp>
@@ -26,6 +27,7 @@ struct options {
     std::string vendor;
     std::string model;
     int lifetime_days = -1; // -1: token_lifetime_days from the file
+    std::string addr;       // lockouts clear --addr
 };
 
 
@@ -66,6 +68,40 @@ void print_list(const std::vector<provgate::device_summary>& devices) {
 }
 
 
+void print_lockouts(const std::vector<provgate::lockout_summary>& rows) {
+    std::cout << std::left << std::setw(40) << "ADDRESS" << std::setw(9)
+              << "STATE" << std::setw(10) << "FAILURES" << std::setw(22)
+              << "LOCKED UNTIL" << std::setw(7) << "LOCKS"
+              << "LAST REASON" << '\n';
+    for (const auto& l : rows) {
+        std::cout << std::setw(40) << l.client_addr << std::setw(9)
+                  << (l.locked ? "locked" : "counting") << std::setw(10)
+                  << l.failures << std::setw(22)
+                  << (l.locked_until.empty() ? "-" : l.locked_until)
+                  << std::setw(7) << l.lock_count << l.last_reason << '\n';
+    }
+}
+
+
+// "lockouts list" and "lockouts clear [--addr A]".
+int run_lockouts(const std::string& action, const std::string& dsn,
+                 const options& opt) {
+    provgate::attack_admin admin(dsn);
+    if (action == "list") {
+        print_lockouts(admin.lockouts());
+        return 0;
+    }
+    const int cleared = admin.clear_lockouts(opt.addr);
+    if (!opt.addr.empty() && cleared == 0) {
+        throw provgate::admin_error("no failures recorded for address \"" +
+                                    opt.addr + "\"");
+    }
+    std::cerr << "cleared " << cleared << " address"
+              << (cleared == 1 ? "" : "es") << '\n';
+    return 0;
+}
+
+
 // The URL a phone is given: the base, its token, and a slash to which the
 // phone appends the file name it asks for.
 std::string device_url(const provgate::config& cfg, const std::string& token) {
@@ -73,7 +109,8 @@ std::string device_url(const provgate::config& cfg, const std::string& token) {
 }
 
 
-int run(const std::string& command, const options& opt) {
+int run(const std::string& command, const std::string& action,
+        const options& opt) {
     const provgate::config cfg = provgate::load_config(opt.config_path);
     const std::string dsn = opt.dsn.empty() ? cfg.database.admin_dsn : opt.dsn;
     const int days =
@@ -81,6 +118,19 @@ int run(const std::string& command, const options& opt) {
 
     if (command == "migrate") {
         provgate::apply_migrations(dsn, opt.sql_dir, std::cerr);
+        return 0;
+    }
+
+    if (command == "lockouts") {
+        return run_lockouts(action, dsn, opt);
+    }
+    if (command == "decoy") {
+        provgate::attack_admin attacks(dsn);
+        const auto minted =
+            attacks.add_decoy(parse_mac(opt.mac), opt.vendor, opt.model);
+        std::cerr << "created decoy device \"" << parse_mac(opt.mac).to_string()
+                  << "\"; any fetch of its URL locks the client out\n";
+        std::cout << device_url(cfg, minted.token) << std::endl;
         return 0;
     }
 
@@ -155,10 +205,29 @@ int main(int argc, char** argv) {
     auto* show = app.add_subcommand("show", "show one device");
     show->add_option("--mac", opt.mac, "device MAC")->required();
 
+    auto* decoy = app.add_subcommand(
+        "decoy", "create a decoy device whose fetch locks the client out");
+    decoy->add_option("--mac", opt.mac, "decoy MAC")->required();
+    decoy->add_option("--vendor", opt.vendor, "vendor key, e.g. yealink");
+    decoy->add_option("--model", opt.model, "phone model, e.g. T46S");
+
+    auto* lockouts =
+        app.add_subcommand("lockouts", "list or clear locked-out addresses");
+    lockouts->require_subcommand(1);
+    lockouts->add_subcommand("list", "addresses with failures or a lockout");
+    auto* clear = lockouts->add_subcommand(
+        "clear", "forget the failures of one address, or of all");
+    clear->add_option("--addr", opt.addr, "client IP address (default: all)");
+
     CLI11_PARSE(app, argc, argv);
 
     try {
-        return run(app.get_subcommands().front()->get_name(), opt);
+        const CLI::App* command = app.get_subcommands().front();
+        const std::string action =
+            command->get_subcommands().empty()
+                ? ""
+                : command->get_subcommands().front()->get_name();
+        return run(command->get_name(), action, opt);
     } catch (const provgate::config_error& e) {
         std::cerr << "provgatectl: " << e.what() << '\n';
         return 2;

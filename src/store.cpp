@@ -26,7 +26,8 @@ SELECT d.id, d.mac, coalesce(d.vendor, ''), coalesce(d.model, ''),
        coalesce(a.extension, ''), coalesce(a.auth_user, ''),
        coalesce(a.password, ''), coalesce(a.display_name, ''),
        coalesce(a.sip_server, ''), coalesce(a.sip_port, 0),
-       coalesce(a.transport, ''), coalesce(a.enabled, false)
+       coalesce(a.transport, ''), coalesce(a.enabled, false),
+       d.decoy
 FROM provgate.devices AS d
 LEFT JOIN provgate.sip_accounts AS a ON a.extension = d.extension
 )";
@@ -65,6 +66,7 @@ device_record row_to_device(const pqxx::row& row) {
     d.account.sip_port = row[13].as<int>();
     d.account.transport = row[14].as<std::string>();
     d.account.enabled = row[15].as<bool>();
+    d.decoy = row[16].as<bool>();
     return d;
 }
 
@@ -122,6 +124,9 @@ INSERT INTO provgate.fetch_audit
      status, outcome, legacy, user_agent, request_id)
 VALUES ($1::inet, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 )");
+    cx->prepare("client_locked", "SELECT provgate.client_locked($1::inet)");
+    cx->prepare("note_failure",
+                "SELECT provgate.note_failure($1::inet, $2, $3, $4, $5)");
     st.cx = std::move(cx);
     return *st.cx;
 }
@@ -195,6 +200,27 @@ void store::record_fetch(const audit_record& r) {
                          null_if_empty(r.user_agent),
                          null_if_empty(r.request_id));
         return 0;
+    });
+}
+
+
+bool store::client_locked(const std::string& client_addr) {
+    return guarded(*state_, [&](pqxx::connection& cx) {
+        pqxx::nontransaction tx(cx);
+        return tx.exec_prepared("client_locked", client_addr)[0][0].as<bool>();
+    });
+}
+
+
+bool store::note_failure(const std::string& client_addr,
+                         const std::string& reason, int max_failures,
+                         int window_seconds, int lock_seconds) {
+    return guarded(*state_, [&](pqxx::connection& cx) {
+        pqxx::nontransaction tx(cx);
+        return tx
+            .exec_prepared("note_failure", client_addr, reason, max_failures,
+                           window_seconds, lock_seconds)[0][0]
+            .as<bool>();
     });
 }
 

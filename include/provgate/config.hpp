@@ -2,6 +2,9 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "provgate/network.hpp"
 
 namespace provgate {
 
@@ -24,6 +27,15 @@ struct log_settings {
     std::string file; // empty: standard error
 };
 
+// The "lockout" section: failed fetches that lock a client address out.
+struct lockout_settings {
+    bool enabled = true;
+    int max_failures = 20;          // failures within the window that lock
+    int window_seconds = 600;       // counted from the first failure
+    int duration_seconds = 900;     // how long the address stays locked
+    std::vector<ip_network> exempt; // never counted, never locked
+};
+
 // The whole YAML file, validated. Keys and defaults are listed in README.md.
 struct config {
     std::string source; // the file it was read from
@@ -38,6 +50,7 @@ struct config {
     int token_lifetime_days = 0; // 0: tokens do not expire
     database_settings database;
     log_settings log;
+    lockout_settings lockout;
 };
 
 // Reads and validates the file as a whole. Throws config_error naming the

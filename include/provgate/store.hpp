@@ -21,6 +21,7 @@ struct device_record {
     bool expired = false;
     bool revoked = false;
     bool has_account = false; // false if the extension has no account row
+    bool decoy = false;       // a honeytoken: any fetch is an attack
     sip_account account;
 };
 
@@ -67,6 +68,15 @@ public:
 
     // Inserts one audit row. Throws database_unavailable.
     void record_fetch(const audit_record& record);
+
+    // Is the client address (a literal IP) locked out now? Throws
+    // database_unavailable.
+    bool client_locked(const std::string& client_addr);
+
+    // Counts one failure of the address (see sql/004_attack.sql); true if
+    // this failure locked it for lock_seconds. Throws database_unavailable.
+    bool note_failure(const std::string& client_addr, const std::string& reason,
+                      int max_failures, int window_seconds, int lock_seconds);
 
     struct state; // the connection and its settings, in store.cpp
 

@@ -156,7 +156,8 @@ stack::stack() {
            " PROVGATE_HTTP_PORT=" + std::to_string(http_port_) +
            " PROVGATE_WORKER_PORT=" + std::to_string(worker_port) +
            " PROVGATE_PG_PORT=" + std::to_string(pg_port) +
-           " PROVGATE_LOG_LEVEL=debug" + " PGHOST=" + quote(dir_ + "/run-pg") +
+           " PROVGATE_LOG_LEVEL=debug" + " PROVGATE_LOCKOUT_MAX_FAILURES=5" +
+           " PGHOST=" + quote(dir_ + "/run-pg") +
            " PGPORT=" + std::to_string(pg_port) +
            " PGDATABASE=provgate PGUSER=provgate_admin" +
            " PROVGATE_CONFIG=" + quote(dir_ + "/provgate.yaml") +
@@ -227,6 +228,9 @@ http_result stack::fetch(const std::string& path, const fetch_options& opts) {
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &raw_headers);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    if (!opts.source_addr.empty()) {
+        curl_easy_setopt(curl, CURLOPT_INTERFACE, opts.source_addr.c_str());
+    }
     if (opts.method == "HEAD") {
         curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
     } else if (opts.method != "GET") {
@@ -271,6 +275,16 @@ void stack::set_legacy(bool on) {
     const command_result r =
         run(std::string("PROVGATE_LEGACY=") + (on ? "true" : "false") +
             " $PROVGATE_SOURCE/deploy/stack restart-worker " + quote(dir_));
+    if (r.status != 0) {
+        throw std::runtime_error("cannot restart the worker: " + r.err);
+    }
+}
+
+
+void stack::restart_worker(const std::string& env_assignments) {
+    const command_result r =
+        run(env_assignments + " $PROVGATE_SOURCE/deploy/stack restart-worker " +
+            quote(dir_));
     if (r.status != 0) {
         throw std::runtime_error("cannot restart the worker: " + r.err);
     }

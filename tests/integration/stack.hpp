@@ -29,6 +29,7 @@ struct fetch_options {
     bool plain_http = false;          // the optional HTTP listener
     bool path_as_is = true;           // send dot segments unchanged
     std::string user_agent = "Yealink SIP-T46S 66.86.0.15"; // "" for none
+    std::string source_addr; // e.g. "127.0.0.7" to be another client
 };
 
 struct command_result {
@@ -59,6 +60,10 @@ public:
     // Restarts the worker with the legacy shared directory on or off.
     void set_legacy(bool on);
 
+    // Restarts the worker with deploy/stack settings changed for this one
+    // start, e.g. "PROVGATE_LOCKOUT_MAX_FAILURES=3".
+    void restart_worker(const std::string& env_assignments);
+
     // Activates a device for a new extension created on the fly; returns
     // the device's URL path ("/prov/<token>/"). extra_args go to
     // provgatectl activate, e.g. "--vendor snom --model D785".
@@ -74,6 +79,12 @@ public:
     }
     const std::string& base_url() const {
         return base_url_;
+    }
+    int https_port() const {
+        return https_port_;
+    }
+    int http_port() const {
+        return http_port_;
     }
     std::string log_file(const std::string& name) const {
         return dir_ + "/log/" + name;
