@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <random>
+#include <sstream>
 #include <string>
 
 using provgate::testing::fetch_options;
@@ -226,4 +227,61 @@ TEST_CASE("the worker's role reaches the lockout only through its functions") {
         CHECK(r.status != 0);
         CHECK(r.err.find("permission denied") != std::string::npos);
     }
+}
+
+
+namespace {
+
+// Sends n requests for path over plain HTTP from addr, 300 at once (curl's
+// most), with curl's own parallel transfers. Returns how many got each
+// status ("404 600\n", sorted by status) and sets seconds to the time the
+// whole burst took.
+std::string burst(stack& s, const std::string& addr, const std::string& path,
+                  int n, double& seconds) {
+    const auto r =
+        s.run("start=$(date +%s.%N); "
+              "curl -s -o /dev/null -w '%{http_code}\\n' --max-time 60 -Z "
+              "--parallel-immediate --parallel-max 300 --interface " +
+              addr + " 'http://127.0.0.1:" + std::to_string(s.http_port()) +
+              path + "?n=[1-" + std::to_string(n) +
+              "]' | sort | uniq -c | awk '{ print $2, $1 }'; "
+              "awk -v a=$start -v b=$(date +%s.%N) "
+              "'BEGIN { print \"seconds\", b - a }'");
+    const std::size_t at = r.out.find("seconds ");
+    REQUIRE(at != std::string::npos);
+    seconds = std::stod(r.out.substr(at + 8));
+    return r.out.substr(0, at);
+}
+
+} // namespace
+
+
+TEST_CASE("nginx paces a burst from one address, but not from the exempt") {
+    stack& s = stack::get();
+    const std::string path = "/prov/no-such-file";
+
+    // From 127.0.0.1, exempt in the dev stack, 600 requests at once go
+    // straight through.
+    double exempt_seconds = 0;
+    CHECK(burst(s, "127.0.0.1", path, 600, exempt_seconds) == "404 600\n");
+
+    // From another address the first 200 beyond the rate go at once and
+    // the rest are paced at 100 per second: 600 take at least 4 seconds.
+    // None is lost or turned into a gateway error on the way.
+    double limited_seconds = 0;
+    const std::string limited =
+        burst(s, "127.0.0.28", path, 600, limited_seconds);
+    CAPTURE(limited);
+    CAPTURE(exempt_seconds);
+    CHECK(limited_seconds >= 3.5);
+    CHECK(limited_seconds < 30);
+    int answered = 0;
+    std::istringstream lines(limited);
+    std::string status;
+    int count = 0;
+    while (lines >> status >> count) {
+        CHECK((status == "404" || status == "429"));
+        answered += count;
+    }
+    CHECK(answered == 600);
 }
