@@ -1,6 +1,6 @@
 -- provgate schema, version 4: attack resistance. Client addresses that
--- fail too often are locked out, and decoy (honeytoken) devices lock out
--- whoever fetches them.
+-- fail too often are locked out, decoy (honeytoken) devices lock out
+-- whoever fetches them, and the legacy shared directory is fenced.
 --
 -- The worker gets no grant on the new table: it calls two SECURITY DEFINER
 -- functions with a fixed search_path, which can do only what they say.
@@ -104,6 +104,43 @@ BEGIN
     RETURN true;
 END
 $$;
+
+-- The legacy shared directory, fenced: a device must be flagged legacy to
+-- use it (when legacy_flagged_only is set), and the one-shot bootstrap
+-- records when it moved the device to a secret URL of its own.
+ALTER TABLE provgate.devices
+    ADD COLUMN legacy boolean NOT NULL DEFAULT false,
+    ADD COLUMN bootstrapped_at timestamptz;
+
+-- Gives the device a new token hash (the worker minted the token and hands
+-- it to the phone once) and closes the shared path for it. Only the first
+-- caller wins, so that two racing fetches cannot both get a URL. Never
+-- for a decoy or a revoked device.
+CREATE FUNCTION provgate.bootstrap_device(device_id bigint, new_hash bytea)
+RETURNS boolean
+LANGUAGE sql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH moved AS (
+        UPDATE provgate.devices
+        SET token_hash = new_hash,
+            token_issued_at = now(),
+            bootstrapped_at = now()
+        WHERE id = device_id
+          AND bootstrapped_at IS NULL
+          AND NOT decoy
+          AND revoked_at IS NULL
+        RETURNING 1
+    )
+    SELECT EXISTS (SELECT 1 FROM moved)
+$$;
+
+REVOKE ALL ON FUNCTION provgate.bootstrap_device(bigint, bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION provgate.bootstrap_device(bigint, bytea)
+    TO provgate_worker;
+GRANT SELECT (legacy, bootstrapped_at) ON provgate.devices TO provgate_worker;
 
 REVOKE ALL ON FUNCTION provgate.client_locked(inet) FROM PUBLIC;
 REVOKE ALL ON FUNCTION provgate.note_failure(inet, text, integer, integer,

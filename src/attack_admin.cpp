@@ -108,4 +108,21 @@ VALUES ($1, $2, $3, $4, decode($5, 'hex'), true)
     return minted;
 }
 
+
+void attack_admin::set_legacy(const mac_address& mac, bool legacy) {
+    pqxx::work tx(state_->cx);
+    const pqxx::result updated = tx.exec_params(R"(
+UPDATE provgate.devices
+SET legacy = $2,
+    bootstrapped_at = CASE WHEN $2 THEN NULL ELSE bootstrapped_at END
+WHERE mac = $1
+  AND NOT decoy
+)",
+                                                mac.to_string(), legacy);
+    if (updated.affected_rows() == 0) {
+        throw admin_error("device \"" + mac.to_string() + "\" does not exist");
+    }
+    tx.commit();
+}
+
 } // namespace provgate

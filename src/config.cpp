@@ -176,6 +176,27 @@ void read_log(const std::string& file, const std::string& path,
 }
 
 
+std::vector<ip_network> read_networks(const std::string& file,
+                                      const std::string& key,
+                                      const YAML::Node& value) {
+    if (!value.IsSequence()) {
+        fail({file, value.Mark()}, key,
+             "expected a list of networks such as \"192.0.2.0/24\"");
+    }
+    std::vector<ip_network> out;
+    for (const auto& item : value) {
+        const auto net = parse_network(read_string(file, key, item));
+        if (!net) {
+            fail({file, item.Mark()}, key,
+                 "invalid network \"" + item.Scalar() +
+                     "\"; expected \"address/prefix\" with no host bits set");
+        }
+        out.push_back(*net);
+    }
+    return out;
+}
+
+
 void read_lockout(const std::string& file, const std::string& path,
                   const YAML::Node& node, lockout_settings& out) {
     read_mapping(
@@ -199,23 +220,7 @@ void read_lockout(const std::string& file, const std::string& path,
              }},
             {"exempt",
              [&](auto& key, auto& value) {
-                 if (!value.IsSequence()) {
-                     fail({file, value.Mark()}, key,
-                          "expected a list of networks such as "
-                          "\"192.0.2.0/24\"");
-                 }
-                 out.exempt.clear();
-                 for (const auto& item : value) {
-                     const auto net =
-                         parse_network(read_string(file, key, item));
-                     if (!net) {
-                         fail({file, item.Mark()}, key,
-                              "invalid network \"" + item.Scalar() +
-                                  "\"; expected \"address/prefix\" with no "
-                                  "host bits set");
-                     }
-                     out.exempt.push_back(*net);
-                 }
+                 out.exempt = read_networks(file, key, value);
              }},
         },
         {});
@@ -281,6 +286,22 @@ config read_top_level(const std::string& file, const YAML::Node& root) {
              [&](auto& key, auto& value) {
                  cfg.disable_auto_provision_security =
                      read_bool(file, key, value);
+             }},
+            {"legacy_networks",
+             [&](auto& key, auto& value) {
+                 cfg.legacy_networks = read_networks(file, key, value);
+             }},
+            {"legacy_flagged_only",
+             [&](auto& key, auto& value) {
+                 cfg.legacy_flagged_only = read_bool(file, key, value);
+             }},
+            {"legacy_bootstrap",
+             [&](auto& key, auto& value) {
+                 cfg.legacy_bootstrap = read_bool(file, key, value);
+             }},
+            {"require_client_cert",
+             [&](auto& key, auto& value) {
+                 cfg.require_client_cert = read_bool(file, key, value);
              }},
             {"token_lifetime_days",
              [&](auto& key, auto& value) {

@@ -4,6 +4,8 @@
 
 #include "provgate/handler.hpp"
 
+#include "provgate/client_identity.hpp"
+#include "provgate/legacy_fence.hpp"
 #include "provgate/lockout.hpp"
 #include "provgate/log.hpp"
 #include "provgate/phones.hpp"
@@ -154,11 +156,19 @@ outcome check_device(store& db, const std::string& token, context& c) {
         if (!c.s.cfg.disable_auto_provision_security) {
             return outcome::legacy_disabled;
         }
+        if (!legacy_network_allowed(c.s.cfg, c.req.client_addr)) {
+            return outcome::legacy_network;
+        }
         if (!c.match.mac) {
             return outcome::served; // a common file of the shared directory
         }
         c.device = db.find_by_mac(c.match.mac->to_string());
-        return c.device ? check_legacy_fetch(*c.device) : outcome::unknown_mac;
+        if (!c.device) {
+            return outcome::unknown_mac;
+        }
+        const outcome state = check_legacy_fetch(*c.device);
+        return state == outcome::served ? check_legacy_fence(c.s.cfg, *c.device)
+                                        : state;
     }
 
     const token_digest digest = hash_token(token);
@@ -216,6 +226,9 @@ response serve(store& db, const settings& s, const request& req, fetch& f) {
     if (f.result == outcome::served && c.ua && !f.mac.empty()) {
         f.result = check_user_agent_mac(c.ua->mac, f.mac);
     }
+    if (f.result == outcome::served && !f.mac.empty()) {
+        f.result = check_client_certificate(s.cfg, req, f.mac);
+    }
     if (f.result != outcome::served) {
         return not_found();
     }
@@ -226,6 +239,15 @@ response serve(store& db, const settings& s, const request& req, fetch& f) {
         return not_found();
     }
     f.vendor = std::string(rule->vendor);
+    if (f.legacy && s.cfg.legacy_bootstrap && c.device &&
+        rule->kind == file_kind::device) {
+        const auto url = bootstrap_legacy_device(db, s.cfg, *c.device);
+        if (!url) {
+            f.result = outcome::legacy_bootstrapped; // a racing fetch won
+            return not_found();
+        }
+        c.url = *url;
+    }
     return serve_rule(c, *rule, f);
 }
 

@@ -17,6 +17,7 @@ bool counts_as_failure(outcome result) {
     case outcome::mac_mismatch:
     case outcome::ua_mac_mismatch:
     case outcome::unknown_mac:
+    case outcome::cert_mac_mismatch:
     case outcome::decoy:
         return true;
     default:

@@ -71,6 +71,16 @@ const char* to_string(outcome o) {
         return "locked_out";
     case outcome::decoy:
         return "decoy";
+    case outcome::legacy_network:
+        return "legacy_network";
+    case outcome::legacy_not_flagged:
+        return "legacy_not_flagged";
+    case outcome::legacy_bootstrapped:
+        return "legacy_bootstrapped";
+    case outcome::cert_mac_mismatch:
+        return "cert_mac_mismatch";
+    case outcome::cert_required:
+        return "cert_required";
     }
     return "unknown";
 }

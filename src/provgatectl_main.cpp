@@ -28,6 +28,8 @@ struct options {
     std::string model;
     int lifetime_days = -1; // -1: token_lifetime_days from the file
     std::string addr;       // lockouts clear --addr
+    bool legacy = false;    // activate --legacy, flag --legacy
+    bool no_legacy = false; // flag --no-legacy
 };
 
 
@@ -124,6 +126,16 @@ int run(const std::string& command, const std::string& action,
     if (command == "lockouts") {
         return run_lockouts(action, dsn, opt);
     }
+    if (command == "flag") {
+        if (opt.legacy == opt.no_legacy) {
+            throw provgate::admin_error("give one of --legacy or --no-legacy");
+        }
+        provgate::attack_admin(dsn).set_legacy(parse_mac(opt.mac), opt.legacy);
+        std::cerr << "device \"" << parse_mac(opt.mac).to_string() << "\" "
+                  << (opt.legacy ? "may use" : "may no longer use")
+                  << " the legacy shared directory\n";
+        return 0;
+    }
     if (command == "decoy") {
         provgate::attack_admin attacks(dsn);
         const auto minted =
@@ -140,6 +152,9 @@ int run(const std::string& command, const std::string& action,
                                            opt.vendor, opt.model, days);
         std::cerr << "activated device \"" << parse_mac(opt.mac).to_string()
                   << "\" for extension \"" << opt.extension << "\"\n";
+        if (opt.legacy) {
+            provgate::attack_admin(dsn).set_legacy(parse_mac(opt.mac), true);
+        }
         std::cout << device_url(cfg, minted.token) << std::endl;
     } else if (command == "rotate") {
         const auto minted = admin.rotate(parse_mac(opt.mac), days);
@@ -186,6 +201,8 @@ int main(int argc, char** argv) {
     activate->add_option("--extension", opt.extension, "extension")->required();
     activate->add_option("--vendor", opt.vendor, "vendor key, e.g. yealink");
     activate->add_option("--model", opt.model, "phone model, e.g. T46S");
+    activate->add_flag("--legacy", opt.legacy,
+                       "flag as legacy: may use the fenced shared directory");
     activate
         ->add_option("--lifetime-days", opt.lifetime_days,
                      "token lifetime in days, 0 for none")
@@ -204,6 +221,13 @@ int main(int argc, char** argv) {
     app.add_subcommand("list", "list devices (never tokens)");
     auto* show = app.add_subcommand("show", "show one device");
     show->add_option("--mac", opt.mac, "device MAC")->required();
+
+    auto* flag = app.add_subcommand("flag", "set or clear a device's flags");
+    flag->add_option("--mac", opt.mac, "device MAC")->required();
+    flag->add_flag("--legacy", opt.legacy,
+                   "may use the fenced shared directory (reopens bootstrap)");
+    flag->add_flag("--no-legacy", opt.no_legacy,
+                   "may no longer use the shared directory");
 
     auto* decoy = app.add_subcommand(
         "decoy", "create a decoy device whose fetch locks the client out");

@@ -27,7 +27,7 @@ SELECT d.id, d.mac, coalesce(d.vendor, ''), coalesce(d.model, ''),
        coalesce(a.password, ''), coalesce(a.display_name, ''),
        coalesce(a.sip_server, ''), coalesce(a.sip_port, 0),
        coalesce(a.transport, ''), coalesce(a.enabled, false),
-       d.decoy
+       d.decoy, d.legacy, d.bootstrapped_at IS NOT NULL
 FROM provgate.devices AS d
 LEFT JOIN provgate.sip_accounts AS a ON a.extension = d.extension
 )";
@@ -67,6 +67,8 @@ device_record row_to_device(const pqxx::row& row) {
     d.account.transport = row[14].as<std::string>();
     d.account.enabled = row[15].as<bool>();
     d.decoy = row[16].as<bool>();
+    d.legacy = row[17].as<bool>();
+    d.bootstrapped = row[18].as<bool>();
     return d;
 }
 
@@ -127,6 +129,8 @@ VALUES ($1::inet, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
     cx->prepare("client_locked", "SELECT provgate.client_locked($1::inet)");
     cx->prepare("note_failure",
                 "SELECT provgate.note_failure($1::inet, $2, $3, $4, $5)");
+    cx->prepare("bootstrap_device",
+                "SELECT provgate.bootstrap_device($1, decode($2, 'hex'))");
     st.cx = std::move(cx);
     return *st.cx;
 }
@@ -220,6 +224,18 @@ bool store::note_failure(const std::string& client_addr,
         return tx
             .exec_prepared("note_failure", client_addr, reason, max_failures,
                            window_seconds, lock_seconds)[0][0]
+            .as<bool>();
+    });
+}
+
+
+bool store::bootstrap_device(std::int64_t device_id,
+                             const token_digest& new_hash) {
+    return guarded(*state_, [&](pqxx::connection& cx) {
+        pqxx::nontransaction tx(cx);
+        return tx
+            .exec_prepared("bootstrap_device", device_id,
+                           to_hex(new_hash))[0][0]
             .as<bool>();
     });
 }

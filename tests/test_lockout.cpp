@@ -164,6 +164,27 @@ TEST_CASE("the lockout section is on by default and reads every key") {
 }
 
 
+TEST_CASE("the legacy fence keys are off by default and read") {
+    config cfg;
+    REQUIRE(load_with("", &cfg).empty());
+    CHECK(cfg.legacy_networks.empty());
+    CHECK_FALSE(cfg.legacy_flagged_only);
+    CHECK_FALSE(cfg.legacy_bootstrap);
+
+    REQUIRE(load_with("legacy_networks: [10.1.0.0/16]\n"
+                      "legacy_flagged_only: true\n"
+                      "legacy_bootstrap: true\n",
+                      &cfg)
+                .empty());
+    REQUIRE(cfg.legacy_networks.size() == 1);
+    CHECK(cfg.legacy_flagged_only);
+    CHECK(cfg.legacy_bootstrap);
+    CHECK(load_with("legacy_networks: [10.1.0.1/16]\n")
+              .find("key \"legacy_networks\": invalid network") !=
+          std::string::npos);
+}
+
+
 TEST_CASE("mistakes in the lockout section name the line and the key") {
     CHECK(load_with("lockout:\n  exempt: [\"10.0.0.1/8\"]\n")
               .ends_with(":7:12: key \"lockout.exempt\": invalid network "

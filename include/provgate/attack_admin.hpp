@@ -44,6 +44,10 @@ public:
     minted_token add_decoy(const mac_address& mac, const std::string& vendor,
                            const std::string& model);
 
+    // Flags the device as legacy (it may use the fenced shared directory,
+    // and the one-shot bootstrap is open to it again) or clears the flag.
+    void set_legacy(const mac_address& mac, bool legacy);
+
     struct state;
 
 private:

@@ -47,7 +47,12 @@ struct config {
     std::string templates_dir;
     std::string static_dir; // common files served as they are; "" for none
     bool disable_auto_provision_security = false;
-    int token_lifetime_days = 0; // 0: tokens do not expire
+    // The fence around the shared directory (README.md, "Security").
+    std::vector<ip_network> legacy_networks; // empty: any address
+    bool legacy_flagged_only = false;        // only devices flagged legacy
+    bool legacy_bootstrap = false;    // first fetch moves it to a secret URL
+    int token_lifetime_days = 0;      // 0: tokens do not expire
+    bool require_client_cert = false; // a verified phone certificate
     database_settings database;
     log_settings log;
     lockout_settings lockout;

@@ -31,8 +31,13 @@ enum class outcome {
     render_failed,
     internal_error,
     database_unavailable,
-    locked_out, // the client address is locked out (see lockout.hpp)
-    decoy,      // a decoy device was fetched: an alert
+    locked_out,          // the client address is locked out (see lockout.hpp)
+    decoy,               // a decoy device was fetched: an alert
+    legacy_network,      // shared directory from outside legacy_networks
+    legacy_not_flagged,  // shared directory for a device not flagged legacy
+    legacy_bootstrapped, // shared directory for a device moved off it
+    cert_mac_mismatch,   // a verified client certificate of another MAC
+    cert_required,       // require_client_cert, and none was verified
 };
 
 // The name stored in fetch_audit.outcome.

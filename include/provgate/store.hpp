@@ -20,8 +20,10 @@ struct device_record {
     token_digest token_hash{};
     bool expired = false;
     bool revoked = false;
-    bool has_account = false; // false if the extension has no account row
-    bool decoy = false;       // a honeytoken: any fetch is an attack
+    bool has_account = false;  // false if the extension has no account row
+    bool decoy = false;        // a honeytoken: any fetch is an attack
+    bool legacy = false;       // may use the shared directory when fenced
+    bool bootstrapped = false; // moved off the shared directory for good
     sip_account account;
 };
 
@@ -72,6 +74,11 @@ public:
     // Is the client address (a literal IP) locked out now? Throws
     // database_unavailable.
     bool client_locked(const std::string& client_addr);
+
+    // Replaces the device's token hash and closes the shared directory for
+    // it; false if another request did so first (see sql/004_attack.sql).
+    // Throws database_unavailable.
+    bool bootstrap_device(std::int64_t device_id, const token_digest& new_hash);
 
     // Counts one failure of the address (see sql/004_attack.sql); true if
     // this failure locked it for lock_seconds. Throws database_unavailable.

@@ -228,6 +228,10 @@ http_result stack::fetch(const std::string& path, const fetch_options& opts) {
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &raw_headers);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    if (!opts.client_cert.empty()) {
+        curl_easy_setopt(curl, CURLOPT_SSLCERT, opts.client_cert.c_str());
+        curl_easy_setopt(curl, CURLOPT_SSLKEY, opts.client_key.c_str());
+    }
     if (!opts.source_addr.empty()) {
         curl_easy_setopt(curl, CURLOPT_INTERFACE, opts.source_addr.c_str());
     }

@@ -30,6 +30,8 @@ struct fetch_options {
     bool path_as_is = true;           // send dot segments unchanged
     std::string user_agent = "Yealink SIP-T46S 66.86.0.15"; // "" for none
     std::string source_addr; // e.g. "127.0.0.7" to be another client
+    std::string client_cert; // PEM certificate and key files to present
+    std::string client_key;
 };
 
 struct command_result {
