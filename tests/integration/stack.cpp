@@ -255,7 +255,13 @@ http_result stack::fetch(const std::string& path, const fetch_options& opts) {
 
 
 command_result stack::ctl(const std::string& args) {
-    return run("provgatectl " + args);
+    command_result r = run("provgatectl " + args);
+    // activate, rotate and decoy print "<base_url>/<token>/".
+    const std::string prefix = base_url_ + "/";
+    if (r.out.starts_with(prefix) && r.out.size() >= prefix.size() + 43) {
+        minted_.push_back(r.out.substr(prefix.size(), 43));
+    }
+    return r;
 }
 
 

@@ -92,6 +92,12 @@ public:
         return dir_ + "/log/" + name;
     }
 
+    // Every token provgatectl printed in this process, for the final
+    // sweep of logs and tables (zz_sweep.cpp).
+    const std::vector<std::string>& minted_tokens() const {
+        return minted_;
+    }
+
     // Runs a shell command line with the stack's environment.
     command_result run(const std::string& command) const;
 
@@ -103,6 +109,7 @@ private:
     std::string base_url_;
     int https_port_ = 0;
     int http_port_ = 0;
+    std::vector<std::string> minted_;
 };
 
 // The contents of a file, or "" if it cannot be read.
