@@ -142,6 +142,32 @@ GRANT EXECUTE ON FUNCTION provgate.bootstrap_device(bigint, bytea)
     TO provgate_worker;
 GRANT SELECT (legacy, bootstrapped_at) ON provgate.devices TO provgate_worker;
 
+-- A device whose token was presented by a second identity (another MAC in
+-- the User-Agent, another verified certificate) can be quarantined until
+-- the operator releases it (provgatectl release).
+ALTER TABLE provgate.devices
+    ADD COLUMN quarantined_at timestamptz,
+    ADD COLUMN quarantine_reason text;
+
+CREATE FUNCTION provgate.quarantine_device(device_id bigint, reason text)
+RETURNS void
+LANGUAGE sql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE provgate.devices
+    SET quarantined_at = coalesce(quarantined_at, now()),
+        quarantine_reason = coalesce(quarantine_reason, left(reason, 40))
+    WHERE id = device_id
+      AND NOT decoy
+$$;
+
+REVOKE ALL ON FUNCTION provgate.quarantine_device(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION provgate.quarantine_device(bigint, text)
+    TO provgate_worker;
+GRANT SELECT (quarantined_at) ON provgate.devices TO provgate_worker;
+
 REVOKE ALL ON FUNCTION provgate.client_locked(inet) FROM PUBLIC;
 REVOKE ALL ON FUNCTION provgate.note_failure(inet, text, integer, integer,
                                              integer) FROM PUBLIC;

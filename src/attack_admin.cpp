@@ -125,4 +125,22 @@ WHERE mac = $1
     tx.commit();
 }
 
+
+void attack_admin::release(const mac_address& mac) {
+    pqxx::work tx(state_->cx);
+    const pqxx::result updated = tx.exec_params(R"(
+UPDATE provgate.devices
+SET quarantined_at = NULL,
+    quarantine_reason = NULL
+WHERE mac = $1
+  AND quarantined_at IS NOT NULL
+)",
+                                                mac.to_string());
+    if (updated.affected_rows() == 0) {
+        throw admin_error("device \"" + mac.to_string() +
+                          "\" does not exist or is not quarantined");
+    }
+    tx.commit();
+}
+
 } // namespace provgate

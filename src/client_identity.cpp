@@ -6,6 +6,8 @@
 
 #include "provgate/client_identity.hpp"
 
+#include "provgate/log.hpp"
+
 #include <cctype>
 
 namespace provgate {
@@ -80,6 +82,26 @@ outcome check_client_certificate(const config& cfg, const request& req,
         return outcome::cert_mac_mismatch;
     }
     return outcome::served;
+}
+
+
+void note_second_identity(store& db, const config& cfg,
+                          const device_record& device, outcome result) {
+    if (result != outcome::ua_mac_mismatch &&
+        result != outcome::cert_mac_mismatch) {
+        return;
+    }
+    // Only a holder of the token gets here, so a quarantine cannot be
+    // triggered by guessing; but a phone with a misconfigured User-Agent
+    // would quarantine itself, hence the setting.
+    PROVGATE_LOG(error) << "device token presented by a second identity "
+                           "alert=second_identity mac="
+                        << device.mac << " reason=" << to_string(result)
+                        << " quarantined="
+                        << (cfg.quarantine_on_second_identity ? "yes" : "no");
+    if (cfg.quarantine_on_second_identity) {
+        db.quarantine_device(device.id, to_string(result));
+    }
 }
 
 } // namespace provgate

@@ -299,6 +299,11 @@ config read_top_level(const std::string& file, const YAML::Node& root) {
              [&](auto& key, auto& value) {
                  cfg.legacy_bootstrap = read_bool(file, key, value);
              }},
+            {"quarantine_on_second_identity",
+             [&](auto& key, auto& value) {
+                 cfg.quarantine_on_second_identity =
+                     read_bool(file, key, value);
+             }},
             {"require_client_cert",
              [&](auto& key, auto& value) {
                  cfg.require_client_cert = read_bool(file, key, value);

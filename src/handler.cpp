@@ -229,6 +229,9 @@ response serve(store& db, const settings& s, const request& req, fetch& f) {
     if (f.result == outcome::served && !f.mac.empty()) {
         f.result = check_client_certificate(s.cfg, req, f.mac);
     }
+    if (!f.legacy && c.device) {
+        note_second_identity(db, s.cfg, *c.device, f.result);
+    }
     if (f.result != outcome::served) {
         return not_found();
     }

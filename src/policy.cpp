@@ -12,6 +12,9 @@ outcome check_device_state(const device_record& device) {
     if (device.revoked) {
         return outcome::revoked;
     }
+    if (device.quarantined) {
+        return outcome::quarantined;
+    }
     if (device.expired) {
         return outcome::expired;
     }
@@ -81,6 +84,8 @@ const char* to_string(outcome o) {
         return "cert_mac_mismatch";
     case outcome::cert_required:
         return "cert_required";
+    case outcome::quarantined:
+        return "quarantined";
     }
     return "unknown";
 }

@@ -126,6 +126,12 @@ int run(const std::string& command, const std::string& action,
     if (command == "lockouts") {
         return run_lockouts(action, dsn, opt);
     }
+    if (command == "release") {
+        provgate::attack_admin(dsn).release(parse_mac(opt.mac));
+        std::cerr << "released device \"" << parse_mac(opt.mac).to_string()
+                  << "\" from quarantine\n";
+        return 0;
+    }
     if (command == "flag") {
         if (opt.legacy == opt.no_legacy) {
             throw provgate::admin_error("give one of --legacy or --no-legacy");
@@ -221,6 +227,9 @@ int main(int argc, char** argv) {
     app.add_subcommand("list", "list devices (never tokens)");
     auto* show = app.add_subcommand("show", "show one device");
     show->add_option("--mac", opt.mac, "device MAC")->required();
+
+    auto* release = app.add_subcommand("release", "lift a device's quarantine");
+    release->add_option("--mac", opt.mac, "device MAC")->required();
 
     auto* flag = app.add_subcommand("flag", "set or clear a device's flags");
     flag->add_option("--mac", opt.mac, "device MAC")->required();

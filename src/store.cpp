@@ -27,7 +27,8 @@ SELECT d.id, d.mac, coalesce(d.vendor, ''), coalesce(d.model, ''),
        coalesce(a.password, ''), coalesce(a.display_name, ''),
        coalesce(a.sip_server, ''), coalesce(a.sip_port, 0),
        coalesce(a.transport, ''), coalesce(a.enabled, false),
-       d.decoy, d.legacy, d.bootstrapped_at IS NOT NULL
+       d.decoy, d.legacy, d.bootstrapped_at IS NOT NULL,
+       d.quarantined_at IS NOT NULL
 FROM provgate.devices AS d
 LEFT JOIN provgate.sip_accounts AS a ON a.extension = d.extension
 )";
@@ -69,6 +70,7 @@ device_record row_to_device(const pqxx::row& row) {
     d.decoy = row[16].as<bool>();
     d.legacy = row[17].as<bool>();
     d.bootstrapped = row[18].as<bool>();
+    d.quarantined = row[19].as<bool>();
     return d;
 }
 
@@ -129,6 +131,8 @@ VALUES ($1::inet, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
     cx->prepare("client_locked", "SELECT provgate.client_locked($1::inet)");
     cx->prepare("note_failure",
                 "SELECT provgate.note_failure($1::inet, $2, $3, $4, $5)");
+    cx->prepare("quarantine_device",
+                "SELECT provgate.quarantine_device($1, $2)");
     cx->prepare("bootstrap_device",
                 "SELECT provgate.bootstrap_device($1, decode($2, 'hex'))");
     st.cx = std::move(cx);
@@ -237,6 +241,16 @@ bool store::bootstrap_device(std::int64_t device_id,
             .exec_prepared("bootstrap_device", device_id,
                            to_hex(new_hash))[0][0]
             .as<bool>();
+    });
+}
+
+
+void store::quarantine_device(std::int64_t device_id,
+                              const std::string& reason) {
+    guarded(*state_, [&](pqxx::connection& cx) {
+        pqxx::nontransaction tx(cx);
+        tx.exec_prepared("quarantine_device", device_id, reason);
+        return 0;
     });
 }
 

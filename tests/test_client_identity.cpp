@@ -58,3 +58,22 @@ TEST_CASE("only a verified certificate counts, and it must name the MAC") {
     CHECK(check_client_certificate(cfg, req, "001565000000") ==
           outcome::cert_required);
 }
+
+
+TEST_CASE("a quarantined device is refused on both paths") {
+    const std::string token = mint_token();
+    device_record d;
+    d.mac = "001565a1b2c3";
+    d.token_hash = hash_token(token);
+    d.has_account = true;
+    d.account.enabled = true;
+    REQUIRE(check_secure_fetch(d, hash_token(token), std::nullopt) ==
+            outcome::served);
+    d.quarantined = true;
+    CHECK(check_secure_fetch(d, hash_token(token), std::nullopt) ==
+          outcome::quarantined);
+    CHECK(check_legacy_fetch(d) == outcome::quarantined);
+    CHECK(std::string(to_string(outcome::quarantined)) == "quarantined");
+    CHECK_FALSE(config{}.quarantine_on_second_identity);
+    CHECK_FALSE(config{}.require_client_cert);
+}

@@ -48,6 +48,10 @@ public:
     // and the one-shot bootstrap is open to it again) or clears the flag.
     void set_legacy(const mac_address& mac, bool legacy);
 
+    // Lifts the device's quarantine. Throws admin_error if the device does
+    // not exist or is not quarantined.
+    void release(const mac_address& mac);
+
     struct state;
 
 private:

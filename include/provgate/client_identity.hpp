@@ -8,6 +8,7 @@
 #include "provgate/mac_address.hpp"
 #include "provgate/policy.hpp"
 #include "provgate/request.hpp"
+#include "provgate/store.hpp"
 
 namespace provgate {
 
@@ -24,5 +25,13 @@ std::optional<mac_address> certificate_mac(std::string_view subject_dn);
 // cert_required). outcome::served if the request may go on.
 outcome check_client_certificate(const config& cfg, const request& req,
                                  const std::string& device_mac);
+
+// After a request through the device's own folder ended with result: if
+// that was a second identity presenting the device's token (a User-Agent
+// or verified certificate naming another MAC), logs an alert and, with
+// quarantine_on_second_identity, quarantines the device until the
+// operator releases it. Throws database_unavailable.
+void note_second_identity(store& db, const config& cfg,
+                          const device_record& device, outcome result);
 
 } // namespace provgate

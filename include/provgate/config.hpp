@@ -53,6 +53,7 @@ struct config {
     bool legacy_bootstrap = false;    // first fetch moves it to a secret URL
     int token_lifetime_days = 0;      // 0: tokens do not expire
     bool require_client_cert = false; // a verified phone certificate
+    bool quarantine_on_second_identity = false; // else alert only
     database_settings database;
     log_settings log;
     lockout_settings lockout;

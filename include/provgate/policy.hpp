@@ -38,6 +38,7 @@ enum class outcome {
     legacy_bootstrapped, // shared directory for a device moved off it
     cert_mac_mismatch,   // a verified client certificate of another MAC
     cert_required,       // require_client_cert, and none was verified
+    quarantined,         // a second identity used the device's token
 };
 
 // The name stored in fetch_audit.outcome.

@@ -24,6 +24,7 @@ struct device_record {
     bool decoy = false;        // a honeytoken: any fetch is an attack
     bool legacy = false;       // may use the shared directory when fenced
     bool bootstrapped = false; // moved off the shared directory for good
+    bool quarantined = false;  // until the operator releases it
     sip_account account;
 };
 
@@ -79,6 +80,10 @@ public:
     // it; false if another request did so first (see sql/004_attack.sql).
     // Throws database_unavailable.
     bool bootstrap_device(std::int64_t device_id, const token_digest& new_hash);
+
+    // Quarantines the device until the operator releases it. Throws
+    // database_unavailable.
+    void quarantine_device(std::int64_t device_id, const std::string& reason);
 
     // Counts one failure of the address (see sql/004_attack.sql); true if
     // this failure locked it for lock_seconds. Throws database_unavailable.
