@@ -134,7 +134,7 @@ int run(const std::string& command, const std::string& action,
     }
     if (command == "flag") {
         if (opt.legacy == opt.no_legacy) {
-            throw provgate::admin_error("give one of --legacy or --no-legacy");
+            throw provgate::admin_error("specify either --legacy or --no-legacy");
         }
         provgate::attack_admin(dsn).set_legacy(parse_mac(opt.mac), opt.legacy);
         std::cerr << "device \"" << parse_mac(opt.mac).to_string() << "\" "
