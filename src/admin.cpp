@@ -21,7 +21,9 @@ namespace {
 
 constexpr const char* summary_select = R"(
 SELECT mac, coalesce(vendor, ''), coalesce(model, ''), extension,
-       CASE WHEN revoked_at IS NOT NULL THEN 'revoked'
+       CASE WHEN decoy THEN 'decoy'
+            WHEN revoked_at IS NOT NULL THEN 'revoked'
+            WHEN quarantined_at IS NOT NULL THEN 'quarantined'
             WHEN expires_at <= now() THEN 'expired'
             ELSE 'active' END,
        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),

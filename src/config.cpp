@@ -181,6 +181,57 @@ void read_log(const std::string& file, const std::string& path,
 }
 
 
+std::vector<ip_network> read_networks(const std::string& file,
+                                      const std::string& key,
+                                      const YAML::Node& value) {
+    if (!value.IsSequence()) {
+        fail({file, value.Mark()}, key,
+             "expected a list of networks such as \"192.0.2.0/24\"");
+    }
+    std::vector<ip_network> out;
+    for (const auto& item : value) {
+        const auto net = parse_network(read_string(file, key, item));
+        if (!net) {
+            fail({file, item.Mark()}, key,
+                 "invalid network \"" + item.Scalar() +
+                     "\"; expected \"address/prefix\" with no host bits set");
+        }
+        out.push_back(*net);
+    }
+    return out;
+}
+
+
+void read_lockout(const std::string& file, const std::string& path,
+                  const YAML::Node& node, lockout_settings& out) {
+    read_mapping(
+        file, path, node,
+        {
+            {"enabled",
+             [&](auto& key, auto& value) {
+                 out.enabled = read_bool(file, key, value);
+             }},
+            {"max_failures",
+             [&](auto& key, auto& value) {
+                 out.max_failures = read_int(file, key, value, 1, 1000000);
+             }},
+            {"window_seconds",
+             [&](auto& key, auto& value) {
+                 out.window_seconds = read_int(file, key, value, 1, 604800);
+             }},
+            {"duration_seconds",
+             [&](auto& key, auto& value) {
+                 out.duration_seconds = read_int(file, key, value, 1, 31536000);
+             }},
+            {"exempt",
+             [&](auto& key, auto& value) {
+                 out.exempt = read_networks(file, key, value);
+             }},
+        },
+        {});
+}
+
+
 void check_listen(const std::string& file, const std::string& key,
                   const YAML::Node& value, const std::string& listen) {
     if (listen.starts_with("/")) {
@@ -307,6 +358,27 @@ config read_top_level(const std::string& file, const YAML::Node& root) {
                  cfg.disable_auto_provision_security =
                      read_bool(file, key, value);
              }},
+            {"legacy_networks",
+             [&](auto& key, auto& value) {
+                 cfg.legacy_networks = read_networks(file, key, value);
+             }},
+            {"legacy_flagged_only",
+             [&](auto& key, auto& value) {
+                 cfg.legacy_flagged_only = read_bool(file, key, value);
+             }},
+            {"legacy_bootstrap",
+             [&](auto& key, auto& value) {
+                 cfg.legacy_bootstrap = read_bool(file, key, value);
+             }},
+            {"quarantine_on_second_identity",
+             [&](auto& key, auto& value) {
+                 cfg.quarantine_on_second_identity =
+                     read_bool(file, key, value);
+             }},
+            {"require_client_cert",
+             [&](auto& key, auto& value) {
+                 cfg.require_client_cert = read_bool(file, key, value);
+             }},
             {"token_lifetime_days",
              [&](auto& key, auto& value) {
                  cfg.token_lifetime_days = read_int(file, key, value, 0, 36500);
@@ -321,6 +393,10 @@ config read_top_level(const std::string& file, const YAML::Node& root) {
              [&](auto& key, auto& value) {
                  read_pnp(file, key, value, cfg.pnp);
                  cfg.has_pnp = true;
+             }},
+            {"lockout",
+             [&](auto& key, auto& value) {
+                 read_lockout(file, key, value, cfg.lockout);
              }},
         },
         {"base_url", "listen", "templates_dir", "database"});

@@ -4,6 +4,9 @@
 
 #include "provgate/handler.hpp"
 
+#include "provgate/client_identity.hpp"
+#include "provgate/legacy_fence.hpp"
+#include "provgate/lockout.hpp"
 #include "provgate/log.hpp"
 #include "provgate/metrics.hpp"
 #include "provgate/phones.hpp"
@@ -154,11 +157,19 @@ outcome check_device(store& db, const std::string& token, context& c) {
         if (!c.s.cfg.disable_auto_provision_security) {
             return outcome::legacy_disabled;
         }
+        if (!legacy_network_allowed(c.s.cfg, c.req.client_addr)) {
+            return outcome::legacy_network;
+        }
         if (!c.match.mac) {
             return outcome::served; // a common file of the shared directory
         }
         c.device = db.find_by_mac(c.match.mac->to_string());
-        return c.device ? check_legacy_fetch(*c.device) : outcome::unknown_mac;
+        if (!c.device) {
+            return outcome::unknown_mac;
+        }
+        const outcome state = check_legacy_fetch(*c.device);
+        return state == outcome::served ? check_legacy_fence(c.s.cfg, *c.device)
+                                        : state;
     }
 
     const token_digest digest = hash_token(token);
@@ -216,6 +227,12 @@ response serve(store& db, const settings& s, const request& req, fetch& f) {
     if (f.result == outcome::served && c.ua && !f.mac.empty()) {
         f.result = check_user_agent_mac(c.ua->mac, f.mac);
     }
+    if (f.result == outcome::served && !f.mac.empty()) {
+        f.result = check_client_certificate(s.cfg, req, f.mac);
+    }
+    if (!f.legacy && c.device) {
+        note_second_identity(db, s.cfg, *c.device, f.result);
+    }
     if (f.result != outcome::served) {
         return not_found();
     }
@@ -226,6 +243,15 @@ response serve(store& db, const settings& s, const request& req, fetch& f) {
         return not_found();
     }
     f.vendor = std::string(rule->vendor);
+    if (f.legacy && s.cfg.legacy_bootstrap && c.device &&
+        rule->kind == file_kind::device) {
+        const auto url = bootstrap_legacy_device(db, s.cfg, *c.device);
+        if (!url) {
+            f.result = outcome::legacy_bootstrapped; // a racing fetch won
+            return not_found();
+        }
+        c.url = *url;
+    }
     return serve_rule(c, *rule, f);
 }
 
@@ -298,7 +324,16 @@ response handler::handle(const settings& s, const request& req) {
     fetch f;
     response r;
     try {
-        r = serve(db_, s, req, f);
+        // A locked-out address gets the common 404 before its request is
+        // looked at: it can no longer tell a good guess from a bad one.
+        if (client_locked_out(db_, s.cfg.lockout, req.client_addr)) {
+            metrics().count_locked_out_request();
+            f.result = outcome::locked_out;
+            r = not_found();
+        } else {
+            r = serve(db_, s, req, f);
+        }
+        note_outcome(db_, s.cfg.lockout, req.client_addr, f.result, f.mac);
         // The audit row is written before the response leaves: if the
         // insert fails, the phone gets 503 instead of its file, so that
         // every 200 the worker sends has its row in fetch_audit.

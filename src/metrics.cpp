@@ -44,6 +44,16 @@ void metrics_registry::count_database_error() {
 }
 
 
+void metrics_registry::count_lockout() {
+    ++lockouts_;
+}
+
+
+void metrics_registry::count_locked_out_request() {
+    ++locked_out_requests_;
+}
+
+
 void metrics_registry::count_reload(bool ok) {
     ++(ok ? reloads_ok_ : reloads_failed_);
 }
@@ -98,6 +108,15 @@ std::string metrics_registry::render() const {
     family(out, "provgate_legacy_fetches_total", "counter",
            "Requests through the legacy shared directory.");
     out << "provgate_legacy_fetches_total " << legacy_fetches_.load() << '\n';
+
+    family(out, "provgate_lockouts_total", "counter",
+           "Client addresses locked out by failed fetches or a decoy.");
+    out << "provgate_lockouts_total " << lockouts_.load() << '\n';
+
+    family(out, "provgate_locked_out_requests_total", "counter",
+           "Requests refused because their address was locked out.");
+    out << "provgate_locked_out_requests_total " << locked_out_requests_.load()
+        << '\n';
 
     family(out, "provgate_reloads_total", "counter",
            "SIGHUP reloads, by result.");

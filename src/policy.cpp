@@ -12,6 +12,9 @@ outcome check_device_state(const device_record& device) {
     if (device.revoked) {
         return outcome::revoked;
     }
+    if (device.quarantined) {
+        return outcome::quarantined;
+    }
     if (device.expired) {
         return outcome::expired;
     }
@@ -67,6 +70,22 @@ const char* to_string(outcome o) {
         return "internal_error";
     case outcome::database_unavailable:
         return "database_unavailable";
+    case outcome::locked_out:
+        return "locked_out";
+    case outcome::decoy:
+        return "decoy";
+    case outcome::legacy_network:
+        return "legacy_network";
+    case outcome::legacy_not_flagged:
+        return "legacy_not_flagged";
+    case outcome::legacy_bootstrapped:
+        return "legacy_bootstrapped";
+    case outcome::cert_mac_mismatch:
+        return "cert_mac_mismatch";
+    case outcome::cert_required:
+        return "cert_required";
+    case outcome::quarantined:
+        return "quarantined";
     }
     return "unknown";
 }
@@ -77,6 +96,9 @@ outcome check_secure_fetch(const device_record& device,
                            const std::optional<mac_address>& requested) {
     if (!digest_equal(device.token_hash, presented)) {
         return outcome::unknown_token;
+    }
+    if (device.decoy) {
+        return outcome::decoy;
     }
     if (requested && device.mac != requested->to_string()) {
         return outcome::mac_mismatch;
@@ -95,6 +117,9 @@ outcome check_user_agent_mac(const std::optional<mac_address>& stated,
 
 
 outcome check_legacy_fetch(const device_record& device) {
+    if (device.decoy) {
+        return outcome::decoy;
+    }
     return check_device_state(device);
 }
 

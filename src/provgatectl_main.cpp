@@ -3,6 +3,7 @@
 // rotate is the device's URL; everything else goes to standard error.
 
 #include "provgate/admin.hpp"
+#include "provgate/attack_admin.hpp"
 #include "provgate/config.hpp"
 #include "provgate/phones.hpp"
 #include "provgate/sip_message.hpp"
@@ -35,7 +36,10 @@ struct options {
     std::string to;         // notify: sip:HOST[:PORT][;transport=udp|tcp]
     bool reboot = false;
     int t1_ms = 500;
-    int timeout_ms = 0; // 0: 64*T1
+    int timeout_ms = 0;     // 0: 64*T1
+    std::string addr;       // lockouts clear --addr
+    bool legacy = false;    // activate --legacy, flag --legacy
+    bool no_legacy = false; // flag --no-legacy
 };
 
 
@@ -79,6 +83,40 @@ void print_list(const std::vector<provgate::device_summary>& devices) {
                   << std::setw(9) << d.state
                   << (d.expires_at.empty() ? "never" : d.expires_at) << '\n';
     }
+}
+
+
+void print_lockouts(const std::vector<provgate::lockout_summary>& rows) {
+    std::cout << std::left << std::setw(40) << "ADDRESS" << std::setw(9)
+              << "STATE" << std::setw(10) << "FAILURES" << std::setw(22)
+              << "LOCKED UNTIL" << std::setw(7) << "LOCKS"
+              << "LAST REASON" << '\n';
+    for (const auto& l : rows) {
+        std::cout << std::setw(40) << l.client_addr << std::setw(9)
+                  << (l.locked ? "locked" : "counting") << std::setw(10)
+                  << l.failures << std::setw(22)
+                  << (l.locked_until.empty() ? "-" : l.locked_until)
+                  << std::setw(7) << l.lock_count << l.last_reason << '\n';
+    }
+}
+
+
+// "lockouts list" and "lockouts clear [--addr A]".
+int run_lockouts(const std::string& action, const std::string& dsn,
+                 const options& opt) {
+    provgate::attack_admin admin(dsn);
+    if (action == "list") {
+        print_lockouts(admin.lockouts());
+        return 0;
+    }
+    const int cleared = admin.clear_lockouts(opt.addr);
+    if (!opt.addr.empty() && cleared == 0) {
+        throw provgate::admin_error("no failures recorded for address \"" +
+                                    opt.addr + "\"");
+    }
+    std::cerr << "cleared " << cleared << " address"
+              << (cleared == 1 ? "" : "es") << '\n';
+    return 0;
 }
 
 
@@ -156,7 +194,8 @@ int notify(provgate::device_admin& admin, const options& opt) {
 }
 
 
-int run(const std::string& command, const options& opt) {
+int run(const std::string& command, const std::string& action,
+        const options& opt) {
     const provgate::config cfg = provgate::load_config(opt.config_path);
     const std::string dsn = opt.dsn.empty() ? cfg.database.admin_dsn : opt.dsn;
     const int days =
@@ -167,6 +206,36 @@ int run(const std::string& command, const options& opt) {
         return 0;
     }
 
+    if (command == "lockouts") {
+        return run_lockouts(action, dsn, opt);
+    }
+    if (command == "release") {
+        provgate::attack_admin(dsn).release(parse_mac(opt.mac));
+        std::cerr << "released device \"" << parse_mac(opt.mac).to_string()
+                  << "\" from quarantine\n";
+        return 0;
+    }
+    if (command == "flag") {
+        if (opt.legacy == opt.no_legacy) {
+            throw provgate::admin_error(
+                "specify either --legacy or --no-legacy");
+        }
+        provgate::attack_admin(dsn).set_legacy(parse_mac(opt.mac), opt.legacy);
+        std::cerr << "device \"" << parse_mac(opt.mac).to_string() << "\" "
+                  << (opt.legacy ? "may use" : "may no longer use")
+                  << " the legacy shared directory\n";
+        return 0;
+    }
+    if (command == "decoy") {
+        provgate::attack_admin attacks(dsn);
+        const auto minted =
+            attacks.add_decoy(parse_mac(opt.mac), opt.vendor, opt.model);
+        std::cerr << "created decoy device \"" << parse_mac(opt.mac).to_string()
+                  << "\"; any fetch of its URL locks the client out\n";
+        std::cout << device_url(cfg, minted.token) << std::endl;
+        return 0;
+    }
+
     provgate::device_admin admin(dsn);
     if (command == "activate") {
         const auto minted = admin.activate(parse_mac(opt.mac), opt.extension,
@@ -174,6 +243,9 @@ int run(const std::string& command, const options& opt) {
         std::cerr << "activated device \"" << parse_mac(opt.mac).to_string()
                   << "\" for extension \"" << opt.extension << "\"\n";
         maybe_open_window(admin, opt);
+        if (opt.legacy) {
+            provgate::attack_admin(dsn).set_legacy(parse_mac(opt.mac), true);
+        }
         std::cout << device_url(cfg, minted.token) << std::endl;
     } else if (command == "rotate") {
         const auto minted = admin.rotate(parse_mac(opt.mac), days);
@@ -223,6 +295,8 @@ int main(int argc, char** argv) {
     activate->add_option("--extension", opt.extension, "extension")->required();
     activate->add_option("--vendor", opt.vendor, "vendor key, e.g. yealink");
     activate->add_option("--model", opt.model, "phone model, e.g. T46S");
+    activate->add_flag("--legacy", opt.legacy,
+                       "flag as legacy: may use the fenced shared directory");
     activate
         ->add_option("--lifetime-days", opt.lifetime_days,
                      "token lifetime in days, 0 for none")
@@ -262,10 +336,39 @@ int main(int argc, char** argv) {
     auto* show = app.add_subcommand("show", "show one device");
     show->add_option("--mac", opt.mac, "device MAC")->required();
 
+    auto* release = app.add_subcommand("release", "lift a device's quarantine");
+    release->add_option("--mac", opt.mac, "device MAC")->required();
+
+    auto* flag = app.add_subcommand("flag", "set or clear a device's flags");
+    flag->add_option("--mac", opt.mac, "device MAC")->required();
+    flag->add_flag("--legacy", opt.legacy,
+                   "may use the fenced shared directory (reopens bootstrap)");
+    flag->add_flag("--no-legacy", opt.no_legacy,
+                   "may no longer use the shared directory");
+
+    auto* decoy = app.add_subcommand(
+        "decoy", "create a decoy device whose fetch locks the client out");
+    decoy->add_option("--mac", opt.mac, "decoy MAC")->required();
+    decoy->add_option("--vendor", opt.vendor, "vendor key, e.g. yealink");
+    decoy->add_option("--model", opt.model, "phone model, e.g. T46S");
+
+    auto* lockouts =
+        app.add_subcommand("lockouts", "list or clear locked-out addresses");
+    lockouts->require_subcommand(1);
+    lockouts->add_subcommand("list", "addresses with failures or a lockout");
+    auto* clear = lockouts->add_subcommand(
+        "clear", "forget the failures of one address, or of all");
+    clear->add_option("--addr", opt.addr, "client IP address (default: all)");
+
     CLI11_PARSE(app, argc, argv);
 
     try {
-        return run(app.get_subcommands().front()->get_name(), opt);
+        const CLI::App* command = app.get_subcommands().front();
+        const std::string action =
+            command->get_subcommands().empty()
+                ? ""
+                : command->get_subcommands().front()->get_name();
+        return run(command->get_name(), action, opt);
     } catch (const provgate::config_error& e) {
         std::cerr << "provgatectl: " << e.what() << '\n';
         return 2;

@@ -30,7 +30,9 @@ SELECT d.id, d.mac, coalesce(d.vendor, ''), coalesce(d.model, ''),
        coalesce(a.extension, ''), coalesce(a.auth_user, ''),
        coalesce(a.password, ''), coalesce(a.display_name, ''),
        coalesce(a.sip_server, ''), coalesce(a.sip_port, 0),
-       coalesce(a.transport, ''), coalesce(a.enabled, false)
+       coalesce(a.transport, ''), coalesce(a.enabled, false),
+       d.decoy, d.legacy, d.bootstrapped_at IS NOT NULL,
+       d.quarantined_at IS NOT NULL
 FROM provgate.devices AS d
 LEFT JOIN provgate.sip_accounts AS a ON a.extension = d.extension
 )";
@@ -79,6 +81,10 @@ device_record row_to_device(const pqxx::row& row) {
     d.account.sip_port = row[13].as<int>();
     d.account.transport = row[14].as<std::string>();
     d.account.enabled = row[15].as<bool>();
+    d.decoy = row[16].as<bool>();
+    d.legacy = row[17].as<bool>();
+    d.bootstrapped = row[18].as<bool>();
+    d.quarantined = row[19].as<bool>();
     return d;
 }
 
@@ -164,7 +170,16 @@ void prepare_lookups(pqxx::connection& cx) {
 }
 
 
+// The primary also takes the lockout and device-state functions of
+// sql/004_attack.sql: they write, and a lockout must not lag behind.
 void prepare_audit(pqxx::connection& cx) {
+    cx.prepare("client_locked", "SELECT provgate.client_locked($1::inet)");
+    cx.prepare("note_failure",
+               "SELECT provgate.note_failure($1::inet, $2, $3, $4, $5)");
+    cx.prepare("quarantine_device",
+               "SELECT provgate.quarantine_device($1, $2)");
+    cx.prepare("bootstrap_device",
+               "SELECT provgate.bootstrap_device($1, decode($2, 'hex'))");
     cx.prepare("record_fetch", R"(
 INSERT INTO provgate.fetch_audit
     (client_addr, method, file, token_prefix, mac, device_id, vendor,
@@ -312,6 +327,49 @@ void store::ping() {
     if (!state_->standby.dsn.empty()) {
         guarded(*state_, state_->standby, select_one);
     }
+}
+
+
+bool store::client_locked(const std::string& client_addr) {
+    return guarded(*state_, state_->primary, [&](pqxx::connection& cx) {
+        pqxx::nontransaction tx(cx);
+        return tx.exec_prepared("client_locked", client_addr)[0][0].as<bool>();
+    });
+}
+
+
+bool store::note_failure(const std::string& client_addr,
+                         const std::string& reason, int max_failures,
+                         int window_seconds, int lock_seconds) {
+    return guarded(*state_, state_->primary, [&](pqxx::connection& cx) {
+        pqxx::nontransaction tx(cx);
+        return tx
+            .exec_prepared("note_failure", client_addr, reason, max_failures,
+                           window_seconds, lock_seconds)[0][0]
+            .as<bool>();
+    });
+}
+
+
+bool store::bootstrap_device(std::int64_t device_id,
+                             const token_digest& new_hash) {
+    return guarded(*state_, state_->primary, [&](pqxx::connection& cx) {
+        pqxx::nontransaction tx(cx);
+        return tx
+            .exec_prepared("bootstrap_device", device_id,
+                           to_hex(new_hash))[0][0]
+            .as<bool>();
+    });
+}
+
+
+void store::quarantine_device(std::int64_t device_id,
+                              const std::string& reason) {
+    guarded(*state_, state_->primary, [&](pqxx::connection& cx) {
+        pqxx::nontransaction tx(cx);
+        tx.exec_prepared("quarantine_device", device_id, reason);
+        return 0;
+    });
 }
 
 } // namespace provgate

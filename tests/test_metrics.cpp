@@ -79,3 +79,18 @@ TEST_CASE("legacy fetches, database errors and reloads have counters") {
     CHECK(has_line(text, "provgate_reloads_total{result=\"failure\"} 1"));
     CHECK(has_line(text, "provgate_requests_in_flight 1"));
 }
+
+
+TEST_CASE("lockouts and the requests they refuse have counters") {
+    metrics_registry m;
+    m.count_lockout();
+    m.count_locked_out_request();
+    m.count_locked_out_request();
+    m.count_locked_out_request();
+
+    const std::string text = m.render();
+
+    CHECK(has_line(text, "# TYPE provgate_lockouts_total counter"));
+    CHECK(has_line(text, "provgate_lockouts_total 1"));
+    CHECK(has_line(text, "provgate_locked_out_requests_total 3"));
+}

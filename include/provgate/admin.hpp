@@ -24,7 +24,7 @@ struct device_summary {
     std::string vendor;
     std::string model;
     std::string extension;
-    std::string state; // "active", "revoked" or "expired"
+    std::string state; // "active", "revoked", "quarantined", "expired", "decoy"
     std::string created_at;
     std::string token_issued_at;
     std::string expires_at; // empty: does not expire

@@ -2,6 +2,9 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "provgate/network.hpp"
 
 namespace provgate {
 
@@ -35,6 +38,15 @@ struct pnp_settings {
     int timeout_ms = 0;                // timer F; unset: 64*T1
 };
 
+// The "lockout" section: failed fetches that lock a client address out.
+struct lockout_settings {
+    bool enabled = true;
+    int max_failures = 20;          // failures within the window that lock
+    int window_seconds = 600;       // counted from the first failure
+    int duration_seconds = 900;     // how long the address stays locked
+    std::vector<ip_network> exempt; // never counted, never locked
+};
+
 // The whole YAML file, validated. Keys and defaults are listed in README.md.
 struct config {
     std::string source; // the file it was read from
@@ -47,11 +59,18 @@ struct config {
     std::string templates_dir;
     std::string static_dir; // common files served as they are; "" for none
     bool disable_auto_provision_security = false;
-    int token_lifetime_days = 0; // 0: tokens do not expire
+    // The fence around the shared directory (README.md, "Security").
+    std::vector<ip_network> legacy_networks; // empty: any address
+    bool legacy_flagged_only = false;        // only devices flagged legacy
+    bool legacy_bootstrap = false;    // first fetch moves it to a secret URL
+    int token_lifetime_days = 0;      // 0: tokens do not expire
+    bool require_client_cert = false; // a verified phone certificate
+    bool quarantine_on_second_identity = false; // else alert only
     database_settings database;
     log_settings log;
     pnp_settings pnp;
     bool has_pnp = false; // the file has a "pnp" section
+    lockout_settings lockout;
 };
 
 // Reads and validates the file as a whole. Throws config_error naming the

@@ -29,6 +29,12 @@ public:
     // One failed database call (connect, query or insert).
     void count_database_error();
 
+    // A client address locked out by its failures (or by a decoy fetch).
+    void count_lockout();
+
+    // A request refused because its address is locked out.
+    void count_locked_out_request();
+
     // One SIGHUP handled; ok is false if the new configuration was refused.
     void count_reload(bool ok);
 
@@ -48,6 +54,8 @@ private:
 
     std::atomic<std::uint64_t> database_errors_{0};
     std::atomic<std::uint64_t> legacy_fetches_{0};
+    std::atomic<std::uint64_t> lockouts_{0};
+    std::atomic<std::uint64_t> locked_out_requests_{0};
     std::atomic<std::uint64_t> reloads_ok_{0};
     std::atomic<std::uint64_t> reloads_failed_{0};
     std::atomic<std::int64_t> in_flight_{0};

@@ -31,6 +31,14 @@ enum class outcome {
     render_failed,
     internal_error,
     database_unavailable,
+    locked_out,          // the client address is locked out (see lockout.hpp)
+    decoy,               // a decoy device was fetched: an alert
+    legacy_network,      // shared directory from outside legacy_networks
+    legacy_not_flagged,  // shared directory for a device not flagged legacy
+    legacy_bootstrapped, // shared directory for a device moved off it
+    cert_mac_mismatch,   // a verified client certificate of another MAC
+    cert_required,       // require_client_cert, and none was verified
+    quarantined,         // a second identity used the device's token
 };
 
 // The name stored in fetch_audit.outcome.
@@ -39,7 +47,8 @@ const char* to_string(outcome o);
 // May the device found by a presented token receive the file that names
 // requested (nullopt for a common file, which names no MAC)? The digest is
 // compared again in constant time, so that the decision never rests on the
-// database's comparison alone.
+// database's comparison alone. The token of a decoy is outcome::decoy,
+// whatever file it is presented with.
 outcome check_secure_fetch(const device_record& device,
                            const token_digest& presented,
                            const std::optional<mac_address>& requested);
@@ -50,7 +59,7 @@ outcome check_user_agent_mac(const std::optional<mac_address>& stated,
                              const std::string& expected_mac);
 
 // May the device found by MAC receive its file through the legacy shared
-// path (already known to be enabled)?
+// path (already known to be enabled)? A decoy never may.
 outcome check_legacy_fetch(const device_record& device);
 
 } // namespace provgate

@@ -15,6 +15,10 @@ struct request {
     std::string client_addr;
     std::string if_none_match;
     std::string request_id; // nginx's $request_id, for log correlation
+    // nginx's $ssl_client_verify ("SUCCESS", "FAILED:...", "NONE"; empty
+    // on plain HTTP) and $ssl_client_s_dn: the phone's client certificate.
+    std::string client_cert_verify;
+    std::string client_cert_subject;
 };
 
 // Longest request target the worker looks at; longer ones are malformed.

@@ -21,7 +21,11 @@ struct device_record {
     token_digest token_hash{};
     bool expired = false;
     bool revoked = false;
-    bool has_account = false; // false if the extension has no account row
+    bool has_account = false;  // false if the extension has no account row
+    bool decoy = false;        // a honeytoken: any fetch is an attack
+    bool legacy = false;       // may use the shared directory when fenced
+    bool bootstrapped = false; // moved off the shared directory for good
+    bool quarantined = false;  // until the operator releases it
     sip_account account;
 };
 
@@ -81,6 +85,24 @@ public:
     // Checks that the primary, and the standby if there is one, answer.
     // Throws database_unavailable.
     void ping();
+
+    // Is the client address (a literal IP) locked out now? Throws
+    // database_unavailable.
+    bool client_locked(const std::string& client_addr);
+
+    // Replaces the device's token hash and closes the shared directory for
+    // it; false if another request did so first (see sql/004_attack.sql).
+    // Throws database_unavailable.
+    bool bootstrap_device(std::int64_t device_id, const token_digest& new_hash);
+
+    // Quarantines the device until the operator releases it. Throws
+    // database_unavailable.
+    void quarantine_device(std::int64_t device_id, const std::string& reason);
+
+    // Counts one failure of the address (see sql/004_attack.sql); true if
+    // this failure locked it for lock_seconds. Throws database_unavailable.
+    bool note_failure(const std::string& client_addr, const std::string& reason,
+                      int max_failures, int window_seconds, int lock_seconds);
 
     struct state; // the connection and its settings, in store.cpp
 

@@ -209,6 +209,7 @@ stack::stack(const stack_options& opts) {
            " PROVGATE_ADMIN_PORTS=" + quote(admin_ports) +
            " PROVGATE_PG_PORT=" + std::to_string(pg_port) +
            " PROVGATE_LOG_LEVEL=debug" + standby +
+           " PROVGATE_LOCKOUT_MAX_FAILURES=5" +
            " PROVGATE_PNP_PORT=" + std::to_string(pnp_port_) +
            " PROVGATE_PNP_T1_MS=200" + " PGHOST=" + quote(dir_ + "/run-pg") +
            " PGPORT=" + std::to_string(pg_port) +
@@ -294,6 +295,13 @@ http_result stack::fetch(const std::string& path, const fetch_options& opts) {
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &raw_headers);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    if (!opts.client_cert.empty()) {
+        curl_easy_setopt(curl, CURLOPT_SSLCERT, opts.client_cert.c_str());
+        curl_easy_setopt(curl, CURLOPT_SSLKEY, opts.client_key.c_str());
+    }
+    if (!opts.source_addr.empty()) {
+        curl_easy_setopt(curl, CURLOPT_INTERFACE, opts.source_addr.c_str());
+    }
     if (opts.method == "HEAD") {
         curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
     } else if (opts.method != "GET") {
@@ -314,7 +322,13 @@ http_result stack::fetch(const std::string& path, const fetch_options& opts) {
 
 
 command_result stack::ctl(const std::string& args) {
-    return run("provgatectl " + args);
+    command_result r = run("provgatectl " + args);
+    // activate, rotate and decoy print "<base_url>/<token>/".
+    const std::string prefix = base_url_ + "/";
+    if (r.out.starts_with(prefix) && r.out.size() >= prefix.size() + 43) {
+        minted_.push_back(r.out.substr(prefix.size(), 43));
+    }
+    return r;
 }
 
 
@@ -348,6 +362,16 @@ void stack::set_legacy(bool on) {
     const command_result r =
         run(std::string("PROVGATE_LEGACY=") + (on ? "true" : "false") +
             " $PROVGATE_SOURCE/deploy/stack restart-worker " + quote(dir_));
+    if (r.status != 0) {
+        throw std::runtime_error("cannot restart the worker: " + r.err);
+    }
+}
+
+
+void stack::restart_worker(const std::string& env_assignments) {
+    const command_result r =
+        run(env_assignments + " $PROVGATE_SOURCE/deploy/stack restart-worker " +
+            quote(dir_));
     if (r.status != 0) {
         throw std::runtime_error("cannot restart the worker: " + r.err);
     }

@@ -29,6 +29,9 @@ struct fetch_options {
     bool plain_http = false;          // the optional HTTP listener
     bool path_as_is = true;           // send dot segments unchanged
     std::string user_agent = "Yealink SIP-T46S 66.86.0.15"; // "" for none
+    std::string source_addr; // e.g. "127.0.0.7" to be another client
+    std::string client_cert; // PEM certificate and key files to present
+    std::string client_key;
 };
 
 struct command_result {
@@ -75,6 +78,10 @@ public:
     // Restarts the worker with the legacy shared directory on or off.
     void set_legacy(bool on);
 
+    // Restarts the worker with deploy/stack settings changed for this one
+    // start, e.g. "PROVGATE_LOCKOUT_MAX_FAILURES=3".
+    void restart_worker(const std::string& env_assignments);
+
     // Activates a device for a new extension created on the fly; returns
     // the device's URL path ("/prov/<token>/"). extra_args go to
     // provgatectl activate, e.g. "--vendor snom --model D785".
@@ -101,11 +108,14 @@ public:
     std::string log_with(const std::string& name,
                          const std::string& needle) const;
 
-    std::string log_file(const std::string& name) const {
-        return dir_ + "/log/" + name;
+    int https_port() const {
+        return https_port_;
     }
     int http_port() const {
         return http_port_;
+    }
+    std::string log_file(const std::string& name) const {
+        return dir_ + "/log/" + name;
     }
     // The status listener (admin_listen) of worker n, counted from 1.
     int admin_port(int n) const {
@@ -113,6 +123,12 @@ public:
     }
     // The process id of worker n, from its pid file; 0 if there is none.
     int worker_pid(int n) const;
+
+    // Every token provgatectl printed in this process, for the final
+    // sweep of logs and tables (zz_sweep.cpp).
+    const std::vector<std::string>& minted_tokens() const {
+        return minted_;
+    }
 
     // Runs a shell command line with the stack's environment.
     command_result run(const std::string& command) const;
@@ -125,6 +141,7 @@ private:
     int http_port_ = 0;
     int pnp_port_ = 0;
     std::vector<int> admin_ports_;
+    std::vector<std::string> minted_;
 };
 
 // A UDP port that the kernel considers free right now on 127.0.0.1.

@@ -263,9 +263,6 @@ public:
     const std::string& netns() const {
         return netns_;
     }
-    std::string log() const {
-        return read_file(stack::get().log_file("provgate-pnp-mcast.log"));
-    }
 
 private:
     void stop();
@@ -599,15 +596,16 @@ TEST_CASE("plug-and-play hands a fresh URL to a MAC inside its window") {
     CHECK(s.sql("SELECT token_prefix FROM provgate.pnp_audit WHERE mac = "
                 "'001565000801' AND outcome = 'answered'") ==
           token.substr(0, 6) + "...\n");
+    const std::string pnp_log =
+        s.log_with("provgate-pnp.log", "pnp answered mac=001565000801");
     for (const char* name : {"provgate-pnp.log", "provgate-pnp.stderr",
                              "provgate.log", "nginx-access.log"}) {
         CAPTURE(name);
         CHECK(read_file(s.log_file(name)).find(token.substr(0, 22)) ==
               std::string::npos);
     }
-    CHECK(read_file(s.log_file("provgate-pnp.log"))
-              .find("pnp answered mac=001565000801 vendor=yealink token=" +
-                    token.substr(0, 6) + "...") != std::string::npos);
+    CHECK(pnp_log.find("pnp answered mac=001565000801 vendor=yealink token=" +
+                       token.substr(0, 6) + "...") != std::string::npos);
 }
 
 
@@ -782,9 +780,9 @@ TEST_CASE("plug-and-play answers a SUBSCRIBE sent to the multicast group") {
     CHECK(last_outcome("001565000861") == "answered\n");
     REQUIRE(url.starts_with(s.base_url() + "/"));
     CHECK(s.fetch(s.path_of(url) + "001565000861.cfg").status == 200);
-    CHECK(
-        responder.log().find("pnp answered mac=001565000861 vendor=yealink") !=
-        std::string::npos);
+    CHECK(s.log_with("provgate-pnp-mcast.log", "pnp answered mac=001565000861")
+              .find("pnp answered mac=001565000861 vendor=yealink") !=
+          std::string::npos);
     CHECK(read_file(s.log_file("provgate-pnp.log")).find("001565000861") ==
           std::string::npos);
 
@@ -794,8 +792,9 @@ TEST_CASE("plug-and-play answers a SUBSCRIBE sent to the multicast group") {
                              false)
               .status == 0);
     CHECK(last_outcome("001565000862") == "outside_window\n");
-    CHECK(responder.log().find("pnp refused outcome=outside_window "
-                               "mac=001565000862") != std::string::npos);
+    CHECK(s.log_with("provgate-pnp-mcast.log", "mac=001565000862")
+              .find("pnp refused outcome=outside_window mac=001565000862") !=
+          std::string::npos);
 }
 
 

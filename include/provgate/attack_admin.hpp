@@ -1,0 +1,61 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "provgate/admin.hpp"
+#include "provgate/mac_address.hpp"
+
+namespace provgate {
+
+// One row of provgate.client_lockouts as the operator sees it.
+struct lockout_summary {
+    std::string client_addr;
+    bool locked = false;
+    int failures = 0; // in the current window
+    std::string last_reason;
+    std::string last_failure_at;
+    std::string locked_until; // empty if never locked
+    int lock_count = 0;
+};
+
+// provgatectl's commands against attacks: the lockout table and decoy
+// devices, with the admin role. Each call is one transaction. Throws
+// admin_error for operator mistakes and pqxx exceptions for database
+// failures.
+class attack_admin {
+public:
+    explicit attack_admin(const std::string& dsn);
+    ~attack_admin();
+
+    // Every address with a failure count or a lockout, locked ones first.
+    std::vector<lockout_summary> lockouts();
+
+    // Forgets the counts and lockout of addr, or of every address if addr
+    // is empty; returns the number of addresses cleared. Throws admin_error
+    // if addr is not an IP address.
+    int clear_lockouts(const std::string& addr);
+
+    // Creates a decoy device: its URL is handed out like a real one (to be
+    // planted where an intruder would look), and any fetch of it locks the
+    // client out and logs an alert. It has no SIP account.
+    minted_token add_decoy(const mac_address& mac, const std::string& vendor,
+                           const std::string& model);
+
+    // Flags the device as legacy (it may use the fenced shared directory,
+    // and the one-shot bootstrap is open to it again) or clears the flag.
+    void set_legacy(const mac_address& mac, bool legacy);
+
+    // Lifts the device's quarantine. Throws admin_error if the device does
+    // not exist or is not quarantined.
+    void release(const mac_address& mac);
+
+    struct state;
+
+private:
+    std::unique_ptr<state> state_;
+};
+
+} // namespace provgate

@@ -1,0 +1,146 @@
+// The operator's side of attack resistance: listing and clearing lockouts
+// and creating decoy devices. provgatectl is its only user; it connects
+// with the admin role, which may read and delete lockout rows
+// (sql/004_attack.sql).
+
+#include "provgate/attack_admin.hpp"
+
+#include "provgate/network.hpp"
+#include "provgate/phones.hpp"
+#include "provgate/token.hpp"
+
+#include <pqxx/pqxx>
+
+namespace provgate {
+
+namespace {
+
+// The extension recorded for a decoy. No account has it, so even a bug
+// in the decoy check could not render a real account.
+constexpr const char* decoy_extension = "(decoy)";
+
+constexpr const char* iso_utc = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
+
+} // namespace
+
+
+struct attack_admin::state {
+    explicit state(const std::string& dsn) : cx(dsn) {}
+
+    pqxx::connection cx;
+};
+
+
+attack_admin::attack_admin(const std::string& dsn)
+    : state_(std::make_unique<state>(dsn)) {}
+
+
+attack_admin::~attack_admin() = default;
+
+
+std::vector<lockout_summary> attack_admin::lockouts() {
+    pqxx::read_transaction tx(state_->cx);
+    const std::string fmt = iso_utc;
+    const pqxx::result rows = tx.exec(
+        "SELECT host(client_addr), coalesce(locked_until > now(), false), "
+        "failures, last_reason, "
+        "to_char(last_failure_at AT TIME ZONE 'UTC', " +
+        fmt +
+        "), "
+        "coalesce(to_char(locked_until AT TIME ZONE 'UTC', " +
+        fmt +
+        "), ''), "
+        "lock_count "
+        "FROM provgate.client_lockouts "
+        "ORDER BY 2 DESC, last_failure_at DESC");
+
+    std::vector<lockout_summary> out;
+    for (const pqxx::row& row : rows) {
+        out.push_back(lockout_summary{
+            row[0].as<std::string>(), row[1].as<bool>(), row[2].as<int>(),
+            row[3].as<std::string>(), row[4].as<std::string>(),
+            row[5].as<std::string>(), row[6].as<int>()});
+    }
+    return out;
+}
+
+
+int attack_admin::clear_lockouts(const std::string& addr) {
+    if (!addr.empty() && !parse_ip(addr)) {
+        throw admin_error("invalid IP address \"" + addr + "\"");
+    }
+    pqxx::work tx(state_->cx);
+    const pqxx::result deleted =
+        addr.empty() ? tx.exec("DELETE FROM provgate.client_lockouts")
+                     : tx.exec_params("DELETE FROM provgate.client_lockouts "
+                                      "WHERE client_addr = $1::inet",
+                                      addr);
+    tx.commit();
+    return static_cast<int>(deleted.affected_rows());
+}
+
+
+minted_token attack_admin::add_decoy(const mac_address& mac,
+                                     const std::string& vendor,
+                                     const std::string& model) {
+    if (!vendor.empty() && !is_vendor_key(vendor)) {
+        throw admin_error("unrecognized vendor \"" + vendor + "\"");
+    }
+
+    pqxx::work tx(state_->cx);
+    if (!tx.exec_params("SELECT 1 FROM provgate.devices WHERE mac = $1",
+                        mac.to_string())
+             .empty()) {
+        throw admin_error("device \"" + mac.to_string() +
+                          "\" already exists; a decoy needs a MAC of its own");
+    }
+
+    minted_token minted{mint_token()};
+    tx.exec_params(R"(
+INSERT INTO provgate.devices
+    (mac, vendor, model, extension, token_hash, decoy)
+VALUES ($1, $2, $3, $4, decode($5, 'hex'), true)
+)",
+                   mac.to_string(), vendor.empty() ? nullptr : vendor.c_str(),
+                   model.empty() ? nullptr : model.c_str(), decoy_extension,
+                   to_hex(hash_token(minted.token)));
+    tx.commit();
+    return minted;
+}
+
+
+void attack_admin::set_legacy(const mac_address& mac, bool legacy) {
+    pqxx::work tx(state_->cx);
+    const pqxx::result updated = tx.exec_params(R"(
+UPDATE provgate.devices
+SET legacy = $2,
+    bootstrapped_at = CASE WHEN $2 THEN NULL ELSE bootstrapped_at END
+WHERE mac = $1
+  AND NOT decoy
+)",
+                                                mac.to_string(), legacy);
+    if (updated.affected_rows() == 0) {
+        throw admin_error("device \"" + mac.to_string() + "\" does not exist");
+    }
+    tx.commit();
+}
+
+
+void attack_admin::release(const mac_address& mac) {
+    pqxx::work tx(state_->cx);
+    const pqxx::result updated = tx.exec_params(R"(
+UPDATE provgate.devices
+SET quarantined_at = NULL,
+    quarantine_reason = NULL
+WHERE mac = $1
+  AND quarantined_at IS NOT NULL
+)",
+                                                mac.to_string());
+    if (updated.affected_rows() == 0) {
+        throw admin_error("device \"" + mac.to_string() +
+                          "\" does not exist or is not quarantined");
+    }
+    tx.commit();
+}
+
+} // namespace provgate
