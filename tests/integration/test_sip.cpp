@@ -565,6 +565,7 @@ TEST_CASE("plug-and-play hands a fresh URL to a MAC inside its window") {
           "sip_server) VALUES ('pnp1', 'pnp1', 'pw-pnp1', 'pbx.example.net')");
     const auto activated = s.ctl("activate --mac 001565000801 --extension "
                                  "pnp1 --vendor yealink --pnp-window 30m");
+    INFO(activated.err);
     REQUIRE(activated.status == 0);
     CHECK(activated.err.find("plug-and-play window of device "
                              "\"001565000801\" is open until") !=
