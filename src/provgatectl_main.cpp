@@ -5,6 +5,7 @@
 #include "provgate/admin.hpp"
 #include "provgate/attack_admin.hpp"
 #include "provgate/config.hpp"
+#include "provgate/token_seal.hpp"
 
 #include <CLI/CLI.hpp>
 #include <pqxx/except>
@@ -30,6 +31,7 @@ struct options {
     std::string addr;       // lockouts clear --addr
     bool legacy = false;    // activate --legacy, flag --legacy
     bool no_legacy = false; // flag --no-legacy
+    int grace_hours = 0;    // rotate --grace-hours
 };
 
 
@@ -134,7 +136,8 @@ int run(const std::string& command, const std::string& action,
     }
     if (command == "flag") {
         if (opt.legacy == opt.no_legacy) {
-            throw provgate::admin_error("specify either --legacy or --no-legacy");
+            throw provgate::admin_error(
+                "specify either --legacy or --no-legacy");
         }
         provgate::attack_admin(dsn).set_legacy(parse_mac(opt.mac), opt.legacy);
         std::cerr << "device \"" << parse_mac(opt.mac).to_string() << "\" "
@@ -161,6 +164,21 @@ int run(const std::string& command, const std::string& action,
         if (opt.legacy) {
             provgate::attack_admin(dsn).set_legacy(parse_mac(opt.mac), true);
         }
+        std::cout << device_url(cfg, minted.token) << std::endl;
+    } else if (command == "rotate" && opt.grace_hours > 0) {
+        if (cfg.token_seal_key_file.empty()) {
+            throw provgate::admin_error(
+                "cannot rotate with a grace period: token_seal_key_file is "
+                "not set in \"" +
+                opt.config_path + "\"");
+        }
+        const auto minted = provgate::attack_admin(dsn).rotate_with_grace(
+            parse_mac(opt.mac), opt.grace_hours,
+            provgate::load_seal_key(cfg.token_seal_key_file));
+        std::cerr << "rotated token of device \""
+                  << parse_mac(opt.mac).to_string()
+                  << "\"; the previous URL works for " << opt.grace_hours
+                  << " hours or until the new one is used\n";
         std::cout << device_url(cfg, minted.token) << std::endl;
     } else if (command == "rotate") {
         const auto minted = admin.rotate(parse_mac(opt.mac), days);
@@ -221,6 +239,12 @@ int main(int argc, char** argv) {
                      "token lifetime in days, 0 for none")
         ->check(CLI::Range(0, 36500));
 
+    rotate
+        ->add_option("--grace-hours", opt.grace_hours,
+                     "keep the old URL working this long (needs "
+                     "token_seal_key_file)")
+        ->check(CLI::Range(0, 8760));
+
     auto* revoke = app.add_subcommand("revoke", "stop a device's URL");
     revoke->add_option("--mac", opt.mac, "device MAC")->required();
 
@@ -262,6 +286,9 @@ int main(int argc, char** argv) {
                 : command->get_subcommands().front()->get_name();
         return run(command->get_name(), action, opt);
     } catch (const provgate::config_error& e) {
+        std::cerr << "provgatectl: " << e.what() << '\n';
+        return 2;
+    } catch (const provgate::seal_error& e) {
         std::cerr << "provgatectl: " << e.what() << '\n';
         return 2;
     } catch (const provgate::admin_error& e) {
