@@ -168,6 +168,43 @@ GRANT EXECUTE ON FUNCTION provgate.quarantine_device(bigint, text)
     TO provgate_worker;
 GRANT SELECT (quarantined_at) ON provgate.devices TO provgate_worker;
 
+-- Rotation with overlap: the new token's hash and the new token sealed
+-- with a key that only the worker and provgatectl hold (never in clear),
+-- and the end of the grace period during which the old token still works.
+ALTER TABLE provgate.devices
+    ADD COLUMN pending_token_hash bytea UNIQUE
+        CHECK (octet_length(pending_token_hash) = 32),
+    ADD COLUMN pending_token_sealed text,
+    ADD COLUMN grace_until timestamptz;
+
+-- The first fetch through the new URL makes it the device's only token.
+CREATE FUNCTION provgate.promote_token(device_id bigint, presented bytea)
+RETURNS boolean
+LANGUAGE sql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH promoted AS (
+        UPDATE provgate.devices
+        SET token_hash = pending_token_hash,
+            token_issued_at = now(),
+            pending_token_hash = NULL,
+            pending_token_sealed = NULL,
+            grace_until = NULL
+        WHERE id = device_id
+          AND pending_token_hash = presented
+        RETURNING 1
+    )
+    SELECT EXISTS (SELECT 1 FROM promoted)
+$$;
+
+REVOKE ALL ON FUNCTION provgate.promote_token(bigint, bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION provgate.promote_token(bigint, bytea)
+    TO provgate_worker;
+GRANT SELECT (pending_token_hash, pending_token_sealed, grace_until)
+    ON provgate.devices TO provgate_worker;
+
 REVOKE ALL ON FUNCTION provgate.client_locked(inet) FROM PUBLIC;
 REVOKE ALL ON FUNCTION provgate.note_failure(inet, text, integer, integer,
                                              integer) FROM PUBLIC;

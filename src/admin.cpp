@@ -177,7 +177,10 @@ UPDATE provgate.devices
 SET token_hash = decode($2, 'hex'),
     token_issued_at = now(),
     expires_at = now() + make_interval(days => $3::integer),
-    revoked_at = NULL
+    revoked_at = NULL,
+    pending_token_hash = NULL,
+    pending_token_sealed = NULL,
+    grace_until = NULL
 WHERE mac = $1
 )",
                        mac.to_string(), to_hex(hash_token(minted.token)),

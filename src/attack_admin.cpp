@@ -8,6 +8,7 @@
 #include "provgate/network.hpp"
 #include "provgate/phones.hpp"
 #include "provgate/token.hpp"
+#include "provgate/token_seal.hpp"
 
 #include <pqxx/pqxx>
 
@@ -141,6 +142,32 @@ WHERE mac = $1
                           "\" does not exist or is not quarantined");
     }
     tx.commit();
+}
+
+
+minted_token attack_admin::rotate_with_grace(const mac_address& mac,
+                                             int grace_hours,
+                                             const std::string& seal_key) {
+    minted_token minted{mint_token()};
+    pqxx::work tx(state_->cx);
+    const pqxx::result updated =
+        tx.exec_params(R"(
+UPDATE provgate.devices
+SET pending_token_hash = decode($2, 'hex'),
+    pending_token_sealed = $3,
+    grace_until = now() + make_interval(hours => $4::integer)
+WHERE mac = $1
+  AND NOT decoy
+  AND revoked_at IS NULL
+)",
+                       mac.to_string(), to_hex(hash_token(minted.token)),
+                       seal_token(seal_key, minted.token), grace_hours);
+    if (updated.affected_rows() == 0) {
+        throw admin_error("device \"" + mac.to_string() +
+                          "\" does not exist or is revoked");
+    }
+    tx.commit();
+    return minted;
 }
 
 } // namespace provgate

@@ -375,6 +375,10 @@ config read_top_level(const std::string& file, const YAML::Node& root) {
                  cfg.quarantine_on_second_identity =
                      read_bool(file, key, value);
              }},
+            {"token_seal_key_file",
+             [&](auto& key, auto& value) {
+                 cfg.token_seal_key_file = read_string(file, key, value);
+             }},
             {"require_client_cert",
              [&](auto& key, auto& value) {
                  cfg.require_client_cert = read_bool(file, key, value);

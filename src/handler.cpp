@@ -11,6 +11,7 @@
 #include "provgate/metrics.hpp"
 #include "provgate/phones.hpp"
 #include "provgate/policy.hpp"
+#include "provgate/token_seal.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -150,6 +151,22 @@ response serve_rule(const context& c, const file_rule& rule, fetch& f) {
 }
 
 
+// A rotated device: its new token's first use retires the old one; the
+// old token, in its grace period, gets a file that points to the new URL.
+void follow_rotation(store& db, const settings& s, const token_digest& digest,
+                     const device_record& device, std::string& url) {
+    if (digest_equal(device.pending_hash, digest)) {
+        if (db.promote_token(device.id, digest)) {
+            PROVGATE_LOG(info) << "rotation completed mac=" << device.mac;
+        }
+        return;
+    }
+    if (const auto token = unseal_token(s.seal_key, device.pending_sealed)) {
+        url = s.cfg.base_url + "/" + *token + "/";
+    }
+}
+
+
 // Finds the device and applies the policy; outcome::served if the request
 // may go on.
 outcome check_device(store& db, const std::string& token, context& c) {
@@ -177,7 +194,11 @@ outcome check_device(store& db, const std::string& token, context& c) {
     if (!c.device) {
         return outcome::unknown_token;
     }
-    return check_secure_fetch(*c.device, digest, c.match.mac);
+    const outcome result = check_secure_fetch(*c.device, digest, c.match.mac);
+    if (result == outcome::served && c.device->has_pending) {
+        follow_rotation(db, c.s, digest, *c.device, c.url);
+    }
+    return result;
 }
 
 
@@ -311,6 +332,9 @@ std::shared_ptr<const settings> load_settings(const std::string& path) {
     auto s = std::make_shared<settings>();
     s->cfg = load_config(path);
     s->templates = template_set::load(s->cfg.templates_dir);
+    if (!s->cfg.token_seal_key_file.empty()) {
+        s->seal_key = load_seal_key(s->cfg.token_seal_key_file);
+    }
     return s;
 }
 

@@ -94,8 +94,14 @@ const char* to_string(outcome o) {
 outcome check_secure_fetch(const device_record& device,
                            const token_digest& presented,
                            const std::optional<mac_address>& requested) {
-    if (!digest_equal(device.token_hash, presented)) {
+    const bool current = digest_equal(device.token_hash, presented);
+    const bool pending =
+        device.has_pending && digest_equal(device.pending_hash, presented);
+    if (!current && !pending) {
         return outcome::unknown_token;
+    }
+    if (current && device.has_pending && !device.in_grace) {
+        return outcome::unknown_token; // rotated, and the grace period is over
     }
     if (device.decoy) {
         return outcome::decoy;

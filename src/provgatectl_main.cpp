@@ -10,6 +10,7 @@
 #include "provgate/sip_notify.hpp"
 #include "provgate/sip_pnp.hpp"
 #include "provgate/sip_transport.hpp"
+#include "provgate/token_seal.hpp"
 
 #include <CLI/CLI.hpp>
 #include <pqxx/except>
@@ -40,6 +41,7 @@ struct options {
     std::string addr;       // lockouts clear --addr
     bool legacy = false;    // activate --legacy, flag --legacy
     bool no_legacy = false; // flag --no-legacy
+    int grace_hours = 0;    // rotate --grace-hours
 };
 
 
@@ -247,6 +249,21 @@ int run(const std::string& command, const std::string& action,
             provgate::attack_admin(dsn).set_legacy(parse_mac(opt.mac), true);
         }
         std::cout << device_url(cfg, minted.token) << std::endl;
+    } else if (command == "rotate" && opt.grace_hours > 0) {
+        if (cfg.token_seal_key_file.empty()) {
+            throw provgate::admin_error(
+                "cannot rotate with a grace period: token_seal_key_file is "
+                "not set in \"" +
+                opt.config_path + "\"");
+        }
+        const auto minted = provgate::attack_admin(dsn).rotate_with_grace(
+            parse_mac(opt.mac), opt.grace_hours,
+            provgate::load_seal_key(cfg.token_seal_key_file));
+        std::cerr << "rotated token of device \""
+                  << parse_mac(opt.mac).to_string()
+                  << "\"; the previous URL works for " << opt.grace_hours
+                  << " hours or until the new one is used\n";
+        std::cout << device_url(cfg, minted.token) << std::endl;
     } else if (command == "rotate") {
         const auto minted = admin.rotate(parse_mac(opt.mac), days);
         std::cerr << "rotated token of device \""
@@ -314,6 +331,12 @@ int main(int argc, char** argv) {
                      "token lifetime in days, 0 for none")
         ->check(CLI::Range(0, 36500));
 
+    rotate
+        ->add_option("--grace-hours", opt.grace_hours,
+                     "keep the old URL working this long (needs "
+                     "token_seal_key_file)")
+        ->check(CLI::Range(0, 8760));
+
     auto* revoke = app.add_subcommand("revoke", "stop a device's URL");
     revoke->add_option("--mac", opt.mac, "device MAC")->required();
 
@@ -378,6 +401,9 @@ int main(int argc, char** argv) {
     } catch (const provgate::sip_error& e) {
         std::cerr << "provgatectl: " << e.what() << '\n';
         return 1;
+    } catch (const provgate::seal_error& e) {
+        std::cerr << "provgatectl: " << e.what() << '\n';
+        return 2;
     } catch (const provgate::admin_error& e) {
         std::cerr << "provgatectl: " << e.what() << '\n';
         return 1;

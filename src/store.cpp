@@ -32,7 +32,10 @@ SELECT d.id, d.mac, coalesce(d.vendor, ''), coalesce(d.model, ''),
        coalesce(a.sip_server, ''), coalesce(a.sip_port, 0),
        coalesce(a.transport, ''), coalesce(a.enabled, false),
        d.decoy, d.legacy, d.bootstrapped_at IS NOT NULL,
-       d.quarantined_at IS NOT NULL
+       d.quarantined_at IS NOT NULL,
+       coalesce(encode(d.pending_token_hash, 'hex'), ''),
+       coalesce(d.pending_token_sealed, ''),
+       coalesce(d.grace_until > now(), false)
 FROM provgate.devices AS d
 LEFT JOIN provgate.sip_accounts AS a ON a.extension = d.extension
 )";
@@ -85,6 +88,11 @@ device_record row_to_device(const pqxx::row& row) {
     d.legacy = row[17].as<bool>();
     d.bootstrapped = row[18].as<bool>();
     d.quarantined = row[19].as<bool>();
+    const std::string pending = row[20].as<std::string>();
+    d.has_pending = !pending.empty();
+    d.pending_hash = from_hex(pending);
+    d.pending_sealed = row[21].as<std::string>();
+    d.in_grace = row[22].as<bool>();
     return d;
 }
 
@@ -166,6 +174,9 @@ namespace {
 void prepare_lookups(pqxx::connection& cx) {
     cx.prepare("find_by_token", std::string(device_select) +
                                     "WHERE d.token_hash = decode($1, 'hex')");
+    cx.prepare("find_by_pending",
+               std::string(device_select) +
+                   "WHERE d.pending_token_hash = decode($1, 'hex')");
     cx.prepare("find_by_mac", std::string(device_select) + "WHERE d.mac = $1");
 }
 
@@ -180,6 +191,8 @@ void prepare_audit(pqxx::connection& cx) {
                "SELECT provgate.quarantine_device($1, $2)");
     cx.prepare("bootstrap_device",
                "SELECT provgate.bootstrap_device($1, decode($2, 'hex'))");
+    cx.prepare("promote_token",
+               "SELECT provgate.promote_token($1, decode($2, 'hex'))");
     cx.prepare("record_fetch", R"(
 INSERT INTO provgate.fetch_audit
     (client_addr, method, file, token_prefix, mac, device_id, vendor,
@@ -274,7 +287,13 @@ store::~store() = default;
 std::optional<device_record> store::find_by_token(const token_digest& digest) {
     return guarded(*state_, state_->lookups(), [&](pqxx::connection& cx) {
         pqxx::nontransaction tx(cx);
-        return first_device(tx.exec_prepared("find_by_token", to_hex(digest)));
+        auto found =
+            first_device(tx.exec_prepared("find_by_token", to_hex(digest)));
+        // A rotated device's new token, before its first use: a second
+        // probe, paid only by tokens that are not current.
+        return found ? found
+                     : first_device(
+                           tx.exec_prepared("find_by_pending", to_hex(digest)));
     });
 }
 
@@ -369,6 +388,17 @@ void store::quarantine_device(std::int64_t device_id,
         pqxx::nontransaction tx(cx);
         tx.exec_prepared("quarantine_device", device_id, reason);
         return 0;
+    });
+}
+
+
+bool store::promote_token(std::int64_t device_id,
+                          const token_digest& presented) {
+    return guarded(*state_, [&](pqxx::connection& cx) {
+        pqxx::nontransaction tx(cx);
+        return tx
+            .exec_prepared("promote_token", device_id, to_hex(presented))[0][0]
+            .as<bool>();
     });
 }
 

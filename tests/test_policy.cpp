@@ -171,3 +171,24 @@ TEST_CASE("an outcome's name is its snake_case identifier") {
     CHECK(std::string(to_string(outcome::database_unavailable)) ==
           "database_unavailable");
 }
+
+
+TEST_CASE("a rotated device takes its new token, and the old one in grace") {
+    servable_device d;
+    const std::string next = mint_token();
+    d.device.has_pending = true;
+    d.device.pending_hash = hash_token(next);
+    d.device.in_grace = true;
+
+    CHECK(check_secure_fetch(d.device, hash_token(next), d.mac) ==
+          outcome::served);
+    CHECK(check_secure_fetch(d.device, hash_token(d.token), d.mac) ==
+          outcome::served);
+    d.device.in_grace = false;
+    CHECK(check_secure_fetch(d.device, hash_token(d.token), d.mac) ==
+          outcome::unknown_token);
+    CHECK(check_secure_fetch(d.device, hash_token(next), d.mac) ==
+          outcome::served);
+    CHECK(check_secure_fetch(d.device, hash_token(mint_token()), d.mac) ==
+          outcome::unknown_token);
+}

@@ -52,6 +52,12 @@ public:
     // not exist or is not quarantined.
     void release(const mac_address& mac);
 
+    // Rotation with overlap: mints the device's next token, stores its
+    // hash and the token sealed under seal_key, and keeps the current token
+    // working for grace_hours (or until the new one is first used).
+    minted_token rotate_with_grace(const mac_address& mac, int grace_hours,
+                                   const std::string& seal_key);
+
     struct state;
 
 private:

@@ -66,6 +66,7 @@ struct config {
     int token_lifetime_days = 0;      // 0: tokens do not expire
     bool require_client_cert = false; // a verified phone certificate
     bool quarantine_on_second_identity = false; // else alert only
+    std::string token_seal_key_file; // rotation with overlap; "" for none
     database_settings database;
     log_settings log;
     pnp_settings pnp;

@@ -15,10 +15,11 @@ namespace provgate {
 struct settings {
     config cfg;
     std::shared_ptr<const template_set> templates;
+    std::string seal_key; // from token_seal_key_file; empty if none
 };
 
-// Loads the configuration and its templates. Throws config_error or
-// template_error.
+// Loads the configuration, its templates and the token sealing key.
+// Throws config_error, template_error or seal_error.
 std::shared_ptr<const settings> load_settings(const std::string& path);
 
 // Serves provisioning requests for one worker thread, with that thread's

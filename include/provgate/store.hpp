@@ -26,6 +26,12 @@ struct device_record {
     bool legacy = false;       // may use the shared directory when fenced
     bool bootstrapped = false; // moved off the shared directory for good
     bool quarantined = false;  // until the operator releases it
+    // Rotation with overlap: the new token's hash, the new token sealed
+    // (token_seal.hpp), and whether the old token's grace period lasts.
+    bool has_pending = false;
+    token_digest pending_hash{};
+    std::string pending_sealed;
+    bool in_grace = false;
     sip_account account;
 };
 
@@ -68,7 +74,8 @@ public:
     store(const store&) = delete;
     store& operator=(const store&) = delete;
 
-    // The device holding this token hash. Throws database_unavailable.
+    // The device holding this token hash, as its current or its pending
+    // token. Throws database_unavailable.
     std::optional<device_record> find_by_token(const token_digest& digest);
 
     // The device with this MAC, for the legacy shared layout. Throws
@@ -94,6 +101,10 @@ public:
     // it; false if another request did so first (see sql/004_attack.sql).
     // Throws database_unavailable.
     bool bootstrap_device(std::int64_t device_id, const token_digest& new_hash);
+
+    // Makes the pending token the device's only one, if presented is it;
+    // true if it was. Throws database_unavailable.
+    bool promote_token(std::int64_t device_id, const token_digest& presented);
 
     // Quarantines the device until the operator releases it. Throws
     // database_unavailable.
