@@ -394,7 +394,10 @@ void store::quarantine_device(std::int64_t device_id,
 
 bool store::promote_token(std::int64_t device_id,
                           const token_digest& presented) {
-XX, device_id, to_hex(presented))[0][0]
+    return guarded(*state_, state_->primary, [&](pqxx::connection& cx) {
+        pqxx::nontransaction tx(cx);
+        return tx
+            .exec_prepared("promote_token", device_id, to_hex(presented))[0][0]
             .as<bool>();
     });
 }
