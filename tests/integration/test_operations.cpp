@@ -423,15 +423,17 @@ TEST_CASE("with the database stopped under load phones get only 503s, "
     MESSAGE(audited << " audit rows with status 200");
     CHECK(audited >= r.count(200) + probe_200);
     CHECK(audited <= r.requests + probe_200 + 8);
-    // One error per outage per worker, not one per request (the second
-    // allowed line covers a connection that opened just before the server
-    // began its shutdown).
+    // One error per outage per worker, not one per request (thousands of
+    // requests failed). A few more lines are allowed: a connection that
+    // opened just before the server began its shutdown, and one that
+    // failed while the restarted server was still refusing connections,
+    // each start a brief outage of their own.
     for (const char* log : {"provgate.log", "provgate-2.log"}) {
         const int errors = count_lines(read_file(s.log_file(log)),
                                        "error could not query database");
         MESSAGE(std::string(log) << ": " << errors << " database error lines");
         CHECK(errors >= 1);
-        CHECK(errors <= 2);
+        CHECK(errors <= 3);
     }
     CHECK(status_page(s, 1, "/healthz") == "ok\n");
 }
