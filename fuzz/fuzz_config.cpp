@@ -24,8 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
 
     try {
         const provgate::config cfg = provgate::load_config(path);
-        if (cfg.base_path.empty() || cfg.listen.empty() ||
-            cfg.threads < 1 || cfg.lockout.max_failures < 1) {
+        if (cfg.base_path.empty() || cfg.listen.empty() || cfg.threads < 1 ||
+            cfg.lockout.max_failures < 1) {
             std::abort(); // loaded, but not validated
         }
     } catch (const provgate::config_error&) {
