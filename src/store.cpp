@@ -49,8 +49,8 @@ LEFT JOIN provgate.sip_accounts AS a ON a.extension = d.extension
 struct outage_state {
     std::atomic<bool> down{false}; // read without the lock on every query
     std::atomic<std::uint64_t> failures{0};
-    std::mutex mutex;           // taken only to begin or end an outage
-    std::uint64_t began_at = 0; // failures counted when it began
+    std::mutex mutex; // taken only to begin or end an outage
+    std::atomic<std::uint64_t> began_at{0}; // failures when the last began
 };
 
 outage_state outage;
@@ -239,6 +239,12 @@ template <typename Fn>
 auto guarded(store::state& st, link& l, Fn&& fn)
     -> decltype(fn(std::declval<pqxx::connection&>())) {
     try {
+        // A connection older than the last outage most likely lost its
+        // server session without having noticed: replace it before use
+        // rather than fail a phone's request after the database is back.
+        if (l.cx && l.opened_after < outage.began_at.load()) {
+            l.cx.reset();
+        }
         auto result = fn(open_connection(st, l));
         if (outage.down.load()) {
             const std::lock_guard<std::mutex> lock(outage.mutex);

@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -32,21 +34,32 @@ std::string env_or_throw(const char* name) {
 }
 
 
-// A port of this type that the kernel considers free right now on
-// 127.0.0.1.
+// A port of this type (TCP or UDP) free right now on 127.0.0.1, below the
+// kernel's ephemeral range (32768 and up): there, the many short loopback
+// connections of a load test could take it between this check and the
+// server's bind.
 int free_port(int type = SOCK_STREAM) {
-    const int fd = socket(AF_INET, type, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        throw std::runtime_error("cannot find a free port");
+    static std::mt19937 random(std::random_device{}());
+    static std::set<int> given; // never the same port twice in a process
+    std::uniform_int_distribution<int> ports(20000, 32767);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        const int fd = socket(AF_INET, type, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        const int port = ports(random);
+        addr.sin_port = htons(static_cast<std::uint16_t>(port));
+        const bool free =
+            fd >= 0 &&
+            bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+        if (fd >= 0) {
+            close(fd);
+        }
+        if (free && given.insert(port).second) {
+            return port;
+        }
     }
-    const int port = ntohs(addr.sin_port);
-    close(fd);
-    return port;
+    throw std::runtime_error("cannot find a free port");
 }
 
 
@@ -220,7 +233,11 @@ stack::stack(const stack_options& opts) {
     const command_result up =
         run("$PROVGATE_SOURCE/deploy/stack up " + quote(dir_));
     if (up.status != 0) {
-        throw std::runtime_error("deploy/stack up failed:\n" + up.err);
+        // No destructor runs for a constructor that throws: stop what did
+        // start, and keep the directory for a look at its logs.
+        run("$PROVGATE_SOURCE/deploy/stack down " + quote(dir_));
+        throw std::runtime_error("deploy/stack up failed (see " + dir_ +
+                                 "):\n" + up.err);
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }

@@ -436,4 +436,11 @@ TEST_CASE("with the database stopped under load phones get only 503s, "
         CHECK(errors <= 3);
     }
     CHECK(status_page(s, 1, "/healthz") == "ok\n");
+
+    // Once back, it stays back: no connection left over from before the
+    // outage fails a request later.
+    const load_result after = start_load(s, path, 2).get();
+    report("after the outage", after);
+    CHECK(after.requests > 0);
+    CHECK(after.failed() == 0);
 }
