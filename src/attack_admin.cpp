@@ -127,6 +127,24 @@ WHERE mac = $1
 }
 
 
+void attack_admin::set_digest(const mac_address& mac, const std::string& user,
+                              const std::string& ha1) {
+    pqxx::work tx(state_->cx);
+    const pqxx::result updated = tx.exec_params(R"(
+UPDATE provgate.devices
+SET digest_user = nullif($2, ''),
+    digest_ha1 = nullif($3, '')
+WHERE mac = $1
+  AND NOT decoy
+)",
+                                                mac.to_string(), user, ha1);
+    if (updated.affected_rows() == 0) {
+        throw admin_error("device \"" + mac.to_string() + "\" does not exist");
+    }
+    tx.commit();
+}
+
+
 void attack_admin::release(const mac_address& mac) {
     pqxx::work tx(state_->cx);
     const pqxx::result updated = tx.exec_params(R"(

@@ -6,6 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -382,6 +383,30 @@ config read_top_level(const std::string& file, const YAML::Node& root) {
             {"require_client_cert",
              [&](auto& key, auto& value) {
                  cfg.require_client_cert = read_bool(file, key, value);
+             }},
+            {"digest_realm",
+             [&](auto& key, auto& value) {
+                 cfg.digest_realm = read_string(file, key, value);
+                 const bool bad = std::any_of(
+                     cfg.digest_realm.begin(), cfg.digest_realm.end(),
+                     [](char c) {
+                         return static_cast<unsigned char>(c) < 0x20 ||
+                                c == 0x7f || c == '"' || c == '\\';
+                     });
+                 if (cfg.digest_realm.empty() || bad) {
+                     fail({file, value.Mark()}, key,
+                          "expected a realm without quotes, backslashes or "
+                          "control characters");
+                 }
+             }},
+            {"digest_nonce_key_file",
+             [&](auto& key, auto& value) {
+                 cfg.digest_nonce_key_file = read_string(file, key, value);
+             }},
+            {"digest_nonce_seconds",
+             [&](auto& key, auto& value) {
+                 cfg.digest_nonce_seconds =
+                     read_int(file, key, value, 1, 86400);
              }},
             {"token_lifetime_days",
              [&](auto& key, auto& value) {

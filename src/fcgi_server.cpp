@@ -111,6 +111,7 @@ request read_request(const FCGX_Request& fcgi) {
     req.user_agent = param(fcgi, "HTTP_USER_AGENT");
     req.client_addr = param(fcgi, "REMOTE_ADDR");
     req.if_none_match = param(fcgi, "HTTP_IF_NONE_MATCH");
+    req.authorization = param(fcgi, "HTTP_AUTHORIZATION");
     req.request_id = param(fcgi, "PROVGATE_REQUEST_ID");
     req.client_cert_verify = param(fcgi, "SSL_CLIENT_VERIFY");
     req.client_cert_subject = param(fcgi, "SSL_CLIENT_S_DN");

@@ -5,6 +5,7 @@
 #include "provgate/handler.hpp"
 
 #include "provgate/client_identity.hpp"
+#include "provgate/digest_auth.hpp"
 #include "provgate/legacy_fence.hpp"
 #include "provgate/lockout.hpp"
 #include "provgate/log.hpp"
@@ -14,6 +15,7 @@
 #include "provgate/token_seal.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <fstream>
 #include <iomanip>
@@ -167,6 +169,38 @@ void follow_rotation(store& db, const settings& s, const token_digest& digest,
 }
 
 
+// The nonces of this process, under a random key unless
+// digest_nonce_key_file gives one that all worker processes share.
+digest_nonces& process_nonces() {
+    static digest_nonces nonces;
+    return nonces;
+}
+
+
+// HTTP Digest for a device that has a credential, once its token and MAC
+// were accepted: the 401 challenge unless the request carries a valid
+// Authorization header with a fresh nonce, else nullopt.
+std::optional<response> check_digest(const settings& s, const request& req,
+                                     const device_record& device, fetch& f) {
+    const std::int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    digest_nonces& nonces = process_nonces();
+    const digest_verdict verdict = nonces.verify(
+        req.authorization, req.method, req.uri, device.digest_user,
+        device.digest_ha1, s.cfg.digest_realm, now, s.cfg.digest_nonce_seconds);
+    if (verdict == digest_verdict::accepted) {
+        return std::nullopt;
+    }
+    f.result = verdict == digest_verdict::refused ? outcome::digest_refused
+                                                  : outcome::digest_required;
+    return unauthorized(digest_challenge(s.cfg.digest_realm, nonces.mint(now),
+                                         nonces.opaque(),
+                                         verdict == digest_verdict::stale));
+}
+
+
 // Finds the device and applies the policy; outcome::served if the request
 // may go on.
 outcome check_device(store& db, const std::string& token, context& c) {
@@ -257,6 +291,11 @@ response serve(store& db, const settings& s, const request& req, fetch& f) {
     if (f.result != outcome::served) {
         return not_found();
     }
+    if (c.device && !c.device->digest_ha1.empty()) {
+        if (auto challenge = check_digest(s, req, *c.device, f)) {
+            return std::move(*challenge);
+        }
+    }
 
     const file_rule* rule = pick_rule(c);
     if (rule == nullptr) {
@@ -334,6 +373,12 @@ std::shared_ptr<const settings> load_settings(const std::string& path) {
     s->templates = template_set::load(s->cfg.templates_dir);
     if (!s->cfg.token_seal_key_file.empty()) {
         s->seal_key = load_seal_key(s->cfg.token_seal_key_file);
+    }
+    if (!s->cfg.digest_nonce_key_file.empty()) {
+        const std::string key = load_seal_key(s->cfg.digest_nonce_key_file);
+        std::array<std::uint8_t, 32> bytes{};
+        std::copy(key.begin(), key.end(), bytes.begin());
+        process_nonces().set_key(bytes);
     }
     return s;
 }

@@ -41,6 +41,13 @@ response not_found() {
 }
 
 
+response unauthorized(std::string challenge) {
+    response r = plain(401, "unauthorized\n");
+    r.headers.emplace_back("WWW-Authenticate", std::move(challenge));
+    return r;
+}
+
+
 response no_content() {
     response r;
     r.status = 204;
@@ -143,6 +150,8 @@ std::string status_line(int status) {
         return "304 Not Modified";
     case 400:
         return "400 Bad Request";
+    case 401:
+        return "401 Unauthorized";
     case 404:
         return "404 Not Found";
     case 405:

@@ -20,6 +20,7 @@ bool counts_as_failure(outcome result) {
     case outcome::unknown_mac:
     case outcome::cert_mac_mismatch:
     case outcome::decoy:
+    case outcome::digest_refused:
         return true;
     default:
         return false;

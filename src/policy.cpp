@@ -86,6 +86,10 @@ const char* to_string(outcome o) {
         return "cert_required";
     case outcome::quarantined:
         return "quarantined";
+    case outcome::digest_required:
+        return "digest_required";
+    case outcome::digest_refused:
+        return "digest_refused";
     }
     return "unknown";
 }

@@ -5,6 +5,7 @@
 #include "provgate/admin.hpp"
 #include "provgate/attack_admin.hpp"
 #include "provgate/config.hpp"
+#include "provgate/digest_auth.hpp"
 #include "provgate/phones.hpp"
 #include "provgate/sip_message.hpp"
 #include "provgate/sip_notify.hpp"
@@ -42,6 +43,8 @@ struct options {
     bool legacy = false;    // activate --legacy, flag --legacy
     bool no_legacy = false; // flag --no-legacy
     int grace_hours = 0;    // rotate --grace-hours
+    std::string user;       // digest --user
+    bool off = false;       // digest --off
 };
 
 
@@ -196,6 +199,48 @@ int notify(provgate::device_admin& admin, const options& opt) {
 }
 
 
+// "digest --mac M --user U" (the password on standard input, never in argv
+// where ps would show it) and "digest --mac M --off".
+int run_digest(const provgate::config& cfg, const std::string& dsn,
+               const options& opt) {
+    const provgate::mac_address mac = parse_mac(opt.mac);
+    if (opt.off == !opt.user.empty()) {
+        throw provgate::admin_error("specify either --user or --off");
+    }
+    if (opt.off) {
+        provgate::attack_admin(dsn).set_digest(mac, "", "");
+        std::cerr << "device \"" << mac.to_string()
+                  << "\" no longer needs HTTP Digest authentication\n";
+        return 0;
+    }
+    for (const char c : opt.user) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '"' ||
+            c == '\\' || c == ':') {
+            throw provgate::admin_error("invalid digest user \"" + opt.user +
+                                        "\": control characters, quotes, "
+                                        "backslashes and colons are not "
+                                        "allowed");
+        }
+    }
+    std::string password;
+    std::getline(std::cin, password);
+    if (!password.empty() && password.back() == '\r') {
+        password.pop_back();
+    }
+    if (password.empty()) {
+        throw provgate::admin_error(
+            "no password given: write it to standard input");
+    }
+    provgate::attack_admin(dsn).set_digest(
+        mac, opt.user,
+        provgate::digest_ha1(opt.user, cfg.digest_realm, password));
+    std::cerr << "device \"" << mac.to_string()
+              << "\" needs HTTP Digest authentication as user \"" << opt.user
+              << "\" in realm \"" << cfg.digest_realm << "\"\n";
+    return 0;
+}
+
+
 int run(const std::string& command, const std::string& action,
         const options& opt) {
     const provgate::config cfg = provgate::load_config(opt.config_path);
@@ -227,6 +272,9 @@ int run(const std::string& command, const std::string& action,
                   << (opt.legacy ? "may use" : "may no longer use")
                   << " the legacy shared directory\n";
         return 0;
+    }
+    if (command == "digest") {
+        return run_digest(cfg, dsn, opt);
     }
     if (command == "decoy") {
         provgate::attack_admin attacks(dsn);
@@ -368,6 +416,13 @@ int main(int argc, char** argv) {
                    "may use the fenced shared directory (reopens bootstrap)");
     flag->add_flag("--no-legacy", opt.no_legacy,
                    "may no longer use the shared directory");
+
+    auto* digest = app.add_subcommand(
+        "digest", "set (password on standard input) or remove a device's "
+                  "HTTP Digest credential");
+    digest->add_option("--mac", opt.mac, "device MAC")->required();
+    digest->add_option("--user", opt.user, "provisioning user of the phone");
+    digest->add_flag("--off", opt.off, "remove the credential");
 
     auto* decoy = app.add_subcommand(
         "decoy", "create a decoy device whose fetch locks the client out");

@@ -35,7 +35,8 @@ SELECT d.id, d.mac, coalesce(d.vendor, ''), coalesce(d.model, ''),
        d.quarantined_at IS NOT NULL,
        coalesce(encode(d.pending_token_hash, 'hex'), ''),
        coalesce(d.pending_token_sealed, ''),
-       coalesce(d.grace_until > now(), false)
+       coalesce(d.grace_until > now(), false),
+       coalesce(d.digest_user, ''), coalesce(d.digest_ha1, '')
 FROM provgate.devices AS d
 LEFT JOIN provgate.sip_accounts AS a ON a.extension = d.extension
 )";
@@ -93,6 +94,8 @@ device_record row_to_device(const pqxx::row& row) {
     d.pending_hash = from_hex(pending);
     d.pending_sealed = row[21].as<std::string>();
     d.in_grace = row[22].as<bool>();
+    d.digest_user = row[23].as<std::string>();
+    d.digest_ha1 = row[24].as<std::string>();
     return d;
 }
 

@@ -438,3 +438,30 @@ TEST_CASE("a missing file cannot be opened") {
     CHECK(load_error(path) ==
           "could not open configuration file \"" + path + "\"");
 }
+
+
+TEST_CASE("the digest settings load, and a realm that breaks quoting not") {
+    const temp_dir dir;
+    CHECK(load_config(dir.write("minimal.yaml", minimal_file)).digest_realm ==
+          "provgate");
+    CHECK(load_config(dir.write("minimal.yaml", minimal_file))
+              .digest_nonce_seconds == 300);
+
+    const config cfg = load_config(dir.write(
+        "digest.yaml",
+        replace_line(minimal_file, "templates_dir: /srv/templates",
+                     "templates_dir: /srv/templates\ndigest_realm: phones\n"
+                     "digest_nonce_seconds: 60\n"
+                     "digest_nonce_key_file: /etc/provgate/nonce.key")));
+    CHECK(cfg.digest_realm == "phones");
+    CHECK(cfg.digest_nonce_seconds == 60);
+    CHECK(cfg.digest_nonce_key_file == "/etc/provgate/nonce.key");
+
+    const std::string path = dir.write(
+        "realm.yaml",
+        replace_line(minimal_file, "templates_dir: /srv/templates",
+                     "templates_dir: /srv/templates\ndigest_realm: 'a\"b'"));
+    CHECK(load_error(path) ==
+          path + ":4:15: key \"digest_realm\": expected a realm without "
+                 "quotes, backslashes or control characters");
+}

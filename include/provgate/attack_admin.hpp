@@ -48,6 +48,12 @@ public:
     // and the one-shot bootstrap is open to it again) or clears the flag.
     void set_legacy(const mac_address& mac, bool legacy);
 
+    // Sets the device's HTTP Digest credential (user and SHA-256 HA1), or
+    // removes it if user is empty. Throws admin_error if the device does
+    // not exist.
+    void set_digest(const mac_address& mac, const std::string& user,
+                    const std::string& ha1);
+
     // Lifts the device's quarantine. Throws admin_error if the device does
     // not exist or is not quarantined.
     void release(const mac_address& mac);

@@ -67,6 +67,10 @@ struct config {
     bool require_client_cert = false; // a verified phone certificate
     bool quarantine_on_second_identity = false; // else alert only
     std::string token_seal_key_file; // rotation with overlap; "" for none
+    // HTTP Digest (RFC 7616) for devices that have a credential.
+    std::string digest_realm = "provgate";
+    int digest_nonce_seconds = 300;    // how long a nonce is accepted
+    std::string digest_nonce_key_file; // shared by workers; "" for random
     database_settings database;
     log_settings log;
     pnp_settings pnp;

@@ -19,6 +19,10 @@ struct response {
 // status, headers and bytes whatever the reason, so that it reveals nothing.
 response not_found();
 
+// HTTP Digest's challenge, with the WWW-Authenticate value given. Sent only
+// once the request's token and MAC were accepted.
+response unauthorized(std::string challenge);
+
 // An accepted upload whose body is not kept.
 response no_content();
 

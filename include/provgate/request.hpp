@@ -19,6 +19,7 @@ struct request {
     // on plain HTTP) and $ssl_client_s_dn: the phone's client certificate.
     std::string client_cert_verify;
     std::string client_cert_subject;
+    std::string authorization; // the Authorization header, if any
 };
 
 // Longest request target the worker looks at; longer ones are malformed.

@@ -32,6 +32,9 @@ struct device_record {
     token_digest pending_hash{};
     std::string pending_sealed;
     bool in_grace = false;
+    // HTTP Digest: the user and the SHA-256 HA1; both empty if none is set.
+    std::string digest_user;
+    std::string digest_ha1;
     sip_account account;
 };
 

@@ -112,6 +112,16 @@ parse_headers(const std::string& raw) {
     return headers;
 }
 
+
+// Keeps the request headers curl sends (CURLOPT_DEBUGFUNCTION).
+int collect_sent(CURL*, curl_infotype type, char* data, std::size_t size,
+                 void* out) {
+    if (type == CURLINFO_HEADER_OUT) {
+        static_cast<std::string*>(out)->append(data, size);
+    }
+    return 0;
+}
+
 } // namespace
 
 
@@ -318,6 +328,14 @@ http_result stack::fetch(const std::string& path, const fetch_options& opts) {
     }
     if (!opts.source_addr.empty()) {
         curl_easy_setopt(curl, CURLOPT_INTERFACE, opts.source_addr.c_str());
+    }
+    curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, collect_sent);
+    curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &result.sent_headers);
+    curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
+    if (!opts.digest_user.empty()) {
+        curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_DIGEST);
+        curl_easy_setopt(curl, CURLOPT_USERNAME, opts.digest_user.c_str());
+        curl_easy_setopt(curl, CURLOPT_PASSWORD, opts.digest_password.c_str());
     }
     if (opts.method == "HEAD") {
         curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);

@@ -15,6 +15,7 @@ struct http_result {
     long status = 0;
     std::vector<std::pair<std::string, std::string>> headers; // as received
     std::string body;
+    std::string sent_headers; // every request header block curl sent
 
     // The first value of a header, by case-insensitive name, or "".
     std::string header(const std::string& name) const;
@@ -32,6 +33,9 @@ struct fetch_options {
     std::string source_addr; // e.g. "127.0.0.7" to be another client
     std::string client_cert; // PEM certificate and key files to present
     std::string client_key;
+    // HTTP Digest: libcurl answers the server's challenge with these.
+    std::string digest_user;
+    std::string digest_password;
 };
 
 struct command_result {
