@@ -3,6 +3,8 @@
 
 #include "stack.hpp"
 
+#include <doctest/doctest.h>
+
 #include <curl/curl.h>
 
 #include <netinet/in.h>
@@ -393,22 +395,27 @@ command_result stack::sql_as(const std::string& role,
 }
 
 
-void stack::set_legacy(bool on) {
-    const command_result r =
-        run(std::string("PROVGATE_LEGACY=") + (on ? "true" : "false") +
-            " $PROVGATE_SOURCE/deploy/stack restart-worker " + quote(dir_));
-    if (r.status != 0) {
-        throw std::runtime_error("cannot restart the worker: " + r.err);
-    }
-}
-
-
 void stack::restart_worker(const std::string& env_assignments) {
     const command_result r =
         run(env_assignments + " $PROVGATE_SOURCE/deploy/stack restart-worker " +
             quote(dir_));
     if (r.status != 0) {
         throw std::runtime_error("cannot restart the worker: " + r.err);
+    }
+}
+
+
+worker_settings::worker_settings(const std::string& env_assignments) {
+    stack::get().restart_worker(env_assignments);
+}
+
+
+worker_settings::~worker_settings() {
+    // A destructor must not throw; a failed restart fails the test case.
+    try {
+        stack::get().restart_worker("");
+    } catch (const std::exception& e) {
+        FAIL_CHECK(e.what());
     }
 }
 

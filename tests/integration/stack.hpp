@@ -79,9 +79,6 @@ public:
     // Runs SQL as an arbitrary role of the cluster.
     command_result sql_as(const std::string& role, const std::string& sql);
 
-    // Restarts the worker with the legacy shared directory on or off.
-    void set_legacy(bool on);
-
     // Restarts the worker with deploy/stack settings changed for this one
     // start, e.g. "PROVGATE_LOCKOUT_MAX_FAILURES=3".
     void restart_worker(const std::string& env_assignments);
@@ -153,6 +150,18 @@ int free_udp_port();
 
 // A port free for both TCP and UDP on 127.0.0.1 (a SIP peer on TCP).
 int free_tcp_and_udp_port();
+
+// The worker of the shared stack restarted with deploy/stack settings for
+// one test case, e.g. "PROVGATE_LEGACY=true", and with the defaults again
+// when the scope ends, also when the test case fails.
+class worker_settings {
+public:
+    explicit worker_settings(const std::string& env_assignments);
+    ~worker_settings();
+
+    worker_settings(const worker_settings&) = delete;
+    worker_settings& operator=(const worker_settings&) = delete;
+};
 
 // The contents of a file, or "" if it cannot be read.
 std::string read_file(const std::string& path);

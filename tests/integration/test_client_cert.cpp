@@ -9,6 +9,7 @@
 
 using provgate::testing::fetch_options;
 using provgate::testing::stack;
+using provgate::testing::worker_settings;
 
 namespace {
 
@@ -74,13 +75,12 @@ TEST_CASE("a verified certificate must name the MAC of the file") {
 TEST_CASE("require_client_cert refuses requests without a verified one") {
     stack& s = stack::get();
     const std::string file = s.add_device("001565000903") + "001565000903.cfg";
-    s.restart_worker("PROVGATE_REQUIRE_CLIENT_CERT=true");
+    const worker_settings required("PROVGATE_REQUIRE_CLIENT_CERT=true");
 
     const int without = s.fetch(file).status;
     const std::string without_outcome = last_outcome(s, "001565000903");
     const int rogue = s.fetch(file, with_cert(s, "001565000903", true)).status;
     const int own = s.fetch(file, with_cert(s, "001565000903")).status;
-    s.set_legacy(false); // the default configuration again
 
     CHECK(without == 404);
     CHECK(without_outcome == "cert_required\n");

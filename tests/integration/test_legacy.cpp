@@ -8,21 +8,7 @@
 using provgate::testing::http_result;
 using provgate::testing::read_file;
 using provgate::testing::stack;
-
-namespace {
-
-// Turns the legacy directory on for one test case and off again after it.
-class legacy_on {
-public:
-    legacy_on() {
-        stack::get().set_legacy(true);
-    }
-    ~legacy_on() {
-        stack::get().set_legacy(false);
-    }
-};
-
-} // namespace
+using provgate::testing::worker_settings;
 
 
 TEST_CASE("with security on, the shared directory is the same 404") {
@@ -45,7 +31,7 @@ TEST_CASE("with security disabled, the shared directory serves by MAC") {
     stack& s = stack::get();
     const std::string folder = s.add_device("001565000102");
     const http_result secure = s.fetch(folder + "001565000102.cfg");
-    const legacy_on legacy;
+    const worker_settings legacy("PROVGATE_LEGACY=true");
 
     const http_result r = s.fetch("/prov/001565000102.cfg");
 
@@ -76,7 +62,7 @@ TEST_CASE("the shared directory still refuses revoked and unknown MACs") {
     stack& s = stack::get();
     s.add_device("001565000103");
     REQUIRE(s.ctl("revoke --mac 001565000103").status == 0);
-    const legacy_on legacy;
+    const worker_settings legacy("PROVGATE_LEGACY=true");
     const http_result reference = s.fetch("/prov/no-such-thing");
 
     for (const char* path :

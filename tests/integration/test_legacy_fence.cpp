@@ -9,27 +9,14 @@
 using provgate::testing::fetch_options;
 using provgate::testing::read_file;
 using provgate::testing::stack;
+using provgate::testing::worker_settings;
 
 namespace {
 
-// The worker with the fenced shared directory for one test case, and the
-// default again after it.
-class fenced_legacy {
-public:
-    fenced_legacy() {
-        stack::get().restart_worker(
-            "PROVGATE_LEGACY=true PROVGATE_LEGACY_NETWORKS=127.0.0.0/30 "
-            "PROVGATE_LEGACY_FLAGGED_ONLY=true PROVGATE_LEGACY_BOOTSTRAP=true");
-    }
-    ~fenced_legacy() {
-        // A destructor must not throw; a failed restart fails the test.
-        try {
-            stack::get().set_legacy(false);
-        } catch (const std::exception& e) {
-            FAIL_CHECK(e.what());
-        }
-    }
-};
+// The fenced shared directory, for one test case.
+constexpr const char* fenced =
+    "PROVGATE_LEGACY=true PROVGATE_LEGACY_NETWORKS=127.0.0.0/30 "
+    "PROVGATE_LEGACY_FLAGGED_ONLY=true PROVGATE_LEGACY_BOOTSTRAP=true";
 
 
 fetch_options from(const std::string& addr) {
@@ -52,7 +39,7 @@ TEST_CASE(
     stack& s = stack::get();
     s.add_device("001565000d01", "Flagged", "--legacy");
     s.add_device("001565000d02");
-    const fenced_legacy fence;
+    const worker_settings fence(fenced);
 
     // Outside legacy_networks, even a flagged device's MAC is refused.
     CHECK(s.fetch("/prov/001565000d01.cfg", from("127.0.0.40")).status == 404);
@@ -71,7 +58,7 @@ TEST_CASE("a legacy phone's first shared fetch moves it to a secret URL") {
     stack& s = stack::get();
     const std::string old_folder =
         s.add_device("001565000d03", "Bootstrap", "--legacy");
-    const fenced_legacy fence;
+    const worker_settings fence(fenced);
 
     const auto first = s.fetch("/prov/001565000d03.cfg", from("127.0.0.2"));
     REQUIRE(first.status == 200);

@@ -10,6 +10,7 @@
 using provgate::testing::fetch_options;
 using provgate::testing::read_file;
 using provgate::testing::stack;
+using provgate::testing::worker_settings;
 
 namespace {
 
@@ -26,21 +27,6 @@ std::string last_outcome(stack& s, const std::string& mac) {
                  mac + "' ORDER BY id DESC LIMIT 1");
 }
 
-
-// The worker with quarantine on for one test case, off again after it.
-class quarantine_on {
-public:
-    quarantine_on() {
-        stack::get().restart_worker("PROVGATE_QUARANTINE=true");
-    }
-    ~quarantine_on() {
-        try {
-            stack::get().set_legacy(false);
-        } catch (const std::exception& e) {
-            FAIL_CHECK(e.what());
-        }
-    }
-};
 
 } // namespace
 
@@ -65,7 +51,7 @@ TEST_CASE("a second identity with a device's token raises an alert") {
 TEST_CASE("with quarantine on, the device waits for the operator") {
     stack& s = stack::get();
     const std::string file = s.add_device("001565000a02") + "001565000a02.cfg";
-    const quarantine_on on;
+    const worker_settings on("PROVGATE_QUARANTINE=true");
 
     REQUIRE(s.fetch(file).status == 200);
     CHECK(s.fetch(file, impostor()).status == 404);

@@ -13,6 +13,7 @@
 using provgate::testing::fetch_options;
 using provgate::testing::http_result;
 using provgate::testing::stack;
+using provgate::testing::worker_settings;
 
 namespace {
 
@@ -268,7 +269,7 @@ TEST_CASE("another device's common file and foreign file names are refused") {
 TEST_CASE("with the shared directory on, every vendor is served by MAC") {
     stack& s = stack::get();
     folders();
-    s.set_legacy(true);
+    const worker_settings legacy("PROVGATE_LEGACY=true");
     const std::pair<const char*, const char*> files[] = {
         {"0004f2c00002-phone.cfg", "polycom"},
         {"cfg000b82c00003.xml", "grandstream"},
@@ -295,7 +296,6 @@ TEST_CASE("with the shared directory on, every vendor is served by MAC") {
     mismatch.user_agent = "Fanvil X4 2.10.2.6887 0c383e000001";
     CHECK(s.fetch("/prov/0c383ec00007.cfg", mismatch).status == 404);
     CHECK(last_audit() == "404 - ua_mac_mismatch\n");
-    s.set_legacy(false);
 }
 
 
