@@ -233,6 +233,43 @@ void read_lockout(const std::string& file, const std::string& path,
 }
 
 
+void read_cache(const std::string& file, const std::string& path,
+                const YAML::Node& node, cache_settings& out) {
+    read_mapping(file, path, node,
+                 {
+                     {"max_entries",
+                      [&](auto& key, auto& value) {
+                          out.max_entries =
+                              read_int(file, key, value, 0, 10000000);
+                      }},
+                     {"ttl_seconds",
+                      [&](auto& key, auto& value) {
+                          out.ttl_seconds = read_int(file, key, value, 1, 3600);
+                      }},
+                 },
+                 {});
+}
+
+
+void read_audit(const std::string& file, const std::string& path,
+                const YAML::Node& node, audit_settings& out) {
+    read_mapping(file, path, node,
+                 {
+                     {"queue_rows",
+                      [&](auto& key, auto& value) {
+                          out.queue_rows =
+                              read_int(file, key, value, 1, 10000000);
+                      }},
+                     {"drain_seconds",
+                      [&](auto& key, auto& value) {
+                          out.drain_seconds =
+                              read_int(file, key, value, 0, 3600);
+                      }},
+                 },
+                 {});
+}
+
+
 void check_listen(const std::string& file, const std::string& key,
                   const YAML::Node& value, const std::string& listen) {
     if (listen.starts_with("/")) {
@@ -426,6 +463,14 @@ config read_top_level(const std::string& file, const YAML::Node& root) {
             {"lockout",
              [&](auto& key, auto& value) {
                  read_lockout(file, key, value, cfg.lockout);
+             }},
+            {"lookup_cache",
+             [&](auto& key, auto& value) {
+                 read_cache(file, key, value, cfg.lookup_cache);
+             }},
+            {"audit",
+             [&](auto& key, auto& value) {
+                 read_audit(file, key, value, cfg.audit);
              }},
         },
         {"base_url", "listen", "templates_dir", "database"});

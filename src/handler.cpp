@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <iomanip>
@@ -39,6 +40,8 @@ struct fetch {
 
 // Everything known about a request once its path is parsed.
 struct context {
+    store& db;
+    device_cache& cache;
     const settings& s;
     const request& req;
     file_match match;
@@ -155,14 +158,18 @@ response serve_rule(const context& c, const file_rule& rule, fetch& f) {
 
 // A rotated device: its new token's first use retires the old one; the
 // old token, in its grace period, gets a file that points to the new URL.
-void follow_rotation(store& db, const settings& s, const token_digest& digest,
+void follow_rotation(const context& c, const token_digest& digest,
                      const device_record& device, std::string& url) {
     if (digest_equal(device.pending_hash, digest)) {
-        if (db.promote_token(device.id, digest)) {
+        if (c.db.promote_token(device.id, digest)) {
+            // The old token ends now, in this process at once and in the
+            // others when the change notification reaches them.
+            c.cache.invalidate_device(device.id);
             PROVGATE_LOG(info) << "rotation completed mac=" << device.mac;
         }
         return;
     }
+    const settings& s = c.s;
     if (const auto token = unseal_token(s.seal_key, device.pending_sealed)) {
         url = s.cfg.base_url + "/" + *token + "/";
     }
@@ -201,9 +208,27 @@ std::optional<response> check_digest(const settings& s, const request& req,
 }
 
 
+// The device holding the token, from the cache if it is there.
+std::optional<device_record> find_by_token(context& c,
+                                           const token_digest& digest) {
+    if (auto cached = c.cache.find(digest)) {
+        metrics().count_cache_lookup(true);
+        return cached;
+    }
+    metrics().count_cache_lookup(false);
+    const std::uint64_t generation = c.cache.generation();
+    auto found = c.db.find_by_token(digest);
+    if (found) {
+        c.cache.put(digest, *found, generation);
+    }
+    return found;
+}
+
+
 // Finds the device and applies the policy; outcome::served if the request
 // may go on.
-outcome check_device(store& db, const std::string& token, context& c) {
+outcome check_device(const std::string& token, context& c) {
+    store& db = c.db;
     if (token.empty()) {
         if (!c.s.cfg.disable_auto_provision_security) {
             return outcome::legacy_disabled;
@@ -224,19 +249,20 @@ outcome check_device(store& db, const std::string& token, context& c) {
     }
 
     const token_digest digest = hash_token(token);
-    c.device = db.find_by_token(digest);
+    c.device = find_by_token(c, digest);
     if (!c.device) {
         return outcome::unknown_token;
     }
     const outcome result = check_secure_fetch(*c.device, digest, c.match.mac);
     if (result == outcome::served && c.device->has_pending) {
-        follow_rotation(db, c.s, digest, *c.device, c.url);
+        follow_rotation(c, digest, *c.device, c.url);
     }
     return result;
 }
 
 
-response serve(store& db, const settings& s, const request& req, fetch& f) {
+response serve(store& db, device_cache& cache, const settings& s,
+               const request& req, fetch& f) {
     const bool put = req.method == "PUT";
     if (req.method != "GET" && req.method != "HEAD" && !put) {
         f.result = outcome::method_not_allowed;
@@ -265,7 +291,9 @@ response serve(store& db, const settings& s, const request& req, fetch& f) {
         return not_found();
     }
 
-    context c{s,
+    context c{db,
+              cache,
+              s,
               req,
               std::move(*match),
               parse_user_agent(req.user_agent),
@@ -274,7 +302,7 @@ response serve(store& db, const settings& s, const request& req, fetch& f) {
     if (c.match.mac) {
         f.mac = c.match.mac->to_string();
     }
-    f.result = check_device(db, path->token, c);
+    f.result = check_device(path->token, c);
     if (c.device) {
         f.device_id = c.device->id;
         f.mac = c.device->mac;
@@ -287,6 +315,11 @@ response serve(store& db, const settings& s, const request& req, fetch& f) {
     }
     if (!f.legacy && c.device) {
         note_second_identity(db, s.cfg, *c.device, f.result);
+        if (f.result != outcome::served) {
+            // The refusal may have quarantined the device: this process's
+            // next request must see that, not wait for the notification.
+            cache.invalidate_device(c.device->id);
+        }
     }
     if (f.result != outcome::served) {
         return not_found();
@@ -347,7 +380,9 @@ void log_access(const request& req, const response& r, const fetch& f,
 }
 
 
-void audit(store& db, const request& req, const response& r, const fetch& f) {
+// Queues the request's audit row; false if the queue is full.
+bool audit(audit_queue& queue, const request& req, const response& r,
+           const fetch& f) {
     audit_record a;
     a.client_addr = req.client_addr;
     a.method = sanitize(req.method, 16);
@@ -361,7 +396,23 @@ void audit(store& db, const request& req, const response& r, const fetch& f) {
     a.legacy = f.legacy && f.result != outcome::malformed_path;
     a.user_agent = sanitize(req.user_agent, 256);
     a.request_id = sanitize(req.request_id, 64);
-    db.record_fetch(a);
+
+    // Logged when the queue fills and when it takes rows again, not for
+    // every row in between.
+    static std::atomic<bool> full{false};
+    if (!queue.push(std::move(a))) {
+        metrics().count_audit_dropped();
+        if (!full.exchange(true)) {
+            PROVGATE_LOG(error)
+                << "audit queue full, files are refused with 503 until the "
+                   "database takes the queued rows";
+        }
+        return false;
+    }
+    if (full.load() && full.exchange(false)) {
+        PROVGATE_LOG(info) << "audit queue accepts rows again";
+    }
+    return true;
 }
 
 } // namespace
@@ -400,13 +451,9 @@ response handler::handle(const settings& s, const request& req) {
             f.result = outcome::locked_out;
             r = not_found();
         } else {
-            r = serve(db_, s, req, f);
+            r = serve(db_, cache_, s, req, f);
         }
         note_outcome(db_, s.cfg.lockout, req.client_addr, f.result, f.mac);
-        // The audit row is written before the response leaves: if the
-        // insert fails, the phone gets 503 instead of its file, so that
-        // every 200 the worker sends has its row in fetch_audit.
-        audit(db_, req, r, f);
     } catch (const database_unavailable&) {
         f.result = outcome::database_unavailable;
         r = service_unavailable();
@@ -415,6 +462,13 @@ response handler::handle(const settings& s, const request& req) {
         PROVGATE_LOG(error) << "cannot serve request reason=\""
                             << sanitize(e.what(), 200) << "\"";
         r = internal_error();
+    }
+    // The audit row is queued before the response leaves: if the queue is
+    // full, the phone gets 503 instead of its file, so that every file the
+    // worker sends has its row on the way to fetch_audit.
+    if (!audit(audit_, req, r, f) && r.status < 400) {
+        f.result = outcome::database_unavailable;
+        r = service_unavailable();
     }
 
     const std::chrono::duration<double> elapsed =

@@ -124,7 +124,54 @@ std::string metrics_registry::render() const {
         << '\n';
     out << "provgate_reloads_total{result=\"failure\"} "
         << reloads_failed_.load() << '\n';
+
+    family(out, "provgate_audit_pending_rows", "gauge",
+           "Audit rows not yet written: queued, or in the batch being "
+           "written.");
+    out << "provgate_audit_pending_rows " << audit_pending_rows_.load() << '\n';
+
+    family(out, "provgate_audit_rows_total", "counter",
+           "Audit rows by fate: written, dropped (queue full, answered 503) "
+           "or lost (database away through the drain at shutdown).");
+    out << "provgate_audit_rows_total{result=\"written\"} "
+        << audit_written_.load() << '\n';
+    out << "provgate_audit_rows_total{result=\"dropped\"} "
+        << audit_dropped_.load() << '\n';
+    out << "provgate_audit_rows_total{result=\"lost\"} " << audit_lost_.load()
+        << '\n';
+
+    family(out, "provgate_cache_lookups_total", "counter",
+           "Token lookups, answered by the device cache or the database.");
+    out << "provgate_cache_lookups_total{result=\"hit\"} " << cache_hits_.load()
+        << '\n';
+    out << "provgate_cache_lookups_total{result=\"miss\"} "
+        << cache_misses_.load() << '\n';
     return out.str();
+}
+
+
+void metrics_registry::audit_queued(std::int64_t rows) {
+    audit_pending_rows_ += rows;
+}
+
+
+void metrics_registry::count_audit_written(std::uint64_t rows) {
+    audit_written_ += rows;
+}
+
+
+void metrics_registry::count_audit_dropped() {
+    ++audit_dropped_;
+}
+
+
+void metrics_registry::count_audit_lost(std::uint64_t rows) {
+    audit_lost_ += rows;
+}
+
+
+void metrics_registry::count_cache_lookup(bool hit) {
+    ++(hit ? cache_hits_ : cache_misses_);
 }
 
 

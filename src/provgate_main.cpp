@@ -4,6 +4,9 @@
 // and templates, SIGTERM and SIGINT stop accepting, let the requests in
 // flight finish and exit 0.
 
+#include "provgate/audit_writer.hpp"
+#include "provgate/cache_listener.hpp"
+#include "provgate/device_cache.hpp"
 #include "provgate/fcgi_server.hpp"
 #include "provgate/handler.hpp"
 #include "provgate/log.hpp"
@@ -49,6 +52,13 @@ void warn_about_fixed_keys(const provgate::config& old_cfg,
         {"listen", old_cfg.listen != new_cfg.listen},
         {"admin_listen", old_cfg.admin_listen != new_cfg.admin_listen},
         {"threads", old_cfg.threads != new_cfg.threads},
+        {"lookup_cache",
+         old_cfg.lookup_cache.max_entries != new_cfg.lookup_cache.max_entries ||
+             old_cfg.lookup_cache.ttl_seconds !=
+                 new_cfg.lookup_cache.ttl_seconds},
+        {"audit",
+         old_cfg.audit.queue_rows != new_cfg.audit.queue_rows ||
+             old_cfg.audit.drain_seconds != new_cfg.audit.drain_seconds},
     };
     for (const auto& [key, differs] : changed) {
         if (differs) {
@@ -188,6 +198,24 @@ int main(int argc, char** argv) {
     current_settings current(settings);
     provgate::wakeup_latch stop;
     std::atomic<bool> failed{false};
+    const auto database = [&current] { return current.load()->cfg.database; };
+
+    // The device cache and the audit queue are the process's, shared by
+    // the request threads; each has a thread of its own that talks to
+    // PostgreSQL.
+    provgate::device_cache cache(
+        static_cast<std::size_t>(cfg.lookup_cache.max_entries),
+        std::chrono::seconds(cfg.lookup_cache.ttl_seconds));
+    std::thread listener_thread;
+    if (cfg.lookup_cache.max_entries > 0) {
+        listener_thread = std::thread(
+            [&] { provgate::run_cache_listener(cache, database, stop); });
+    }
+    provgate::audit_queue audit(static_cast<std::size_t>(cfg.audit.queue_rows));
+    std::thread audit_thread([&] {
+        provgate::run_audit_writer(
+            audit, database, std::chrono::seconds(cfg.audit.drain_seconds));
+    });
 
     std::thread status_thread;
     if (admin_fd >= 0) {
@@ -207,7 +235,8 @@ int main(int argc, char** argv) {
                 fd, owned, cfg.threads,
                 [&] {
                     auto db = std::make_shared<provgate::store>(cfg.database);
-                    auto h = std::make_shared<provgate::handler>(*db);
+                    auto h =
+                        std::make_shared<provgate::handler>(*db, cache, audit);
                     return [db, h, &current](const provgate::request& req) {
                         const settings_ptr s = current.load();
                         db->configure(s->cfg.database);
@@ -226,6 +255,13 @@ int main(int argc, char** argv) {
     handle_signals(config_path, current);
     stop.trigger();
     fcgi_thread.join();
+    // Every request is answered: the rows still queued are written before
+    // the process ends, unless the database stays away (audit.drain_seconds).
+    audit.close();
+    audit_thread.join();
+    if (listener_thread.joinable()) {
+        listener_thread.join();
+    }
     if (status_thread.joinable()) {
         status_thread.join();
     }

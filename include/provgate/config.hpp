@@ -47,6 +47,20 @@ struct lockout_settings {
     std::vector<ip_network> exempt; // never counted, never locked
 };
 
+// The "lookup_cache" section: devices kept in memory after a lookup by
+// token (device_cache.hpp). Sized at start; a reload does not change it.
+struct cache_settings {
+    int max_entries = 20000; // 0 turns the cache off
+    int ttl_seconds = 10;    // how long an account change may go unseen
+};
+
+// The "audit" section: the rows waiting for the writer thread
+// (audit_writer.hpp). Sized at start; a reload does not change it.
+struct audit_settings {
+    int queue_rows = 50000; // when full, files are refused with 503
+    int drain_seconds = 10; // how long a stop waits for the database
+};
+
 // The whole YAML file, validated. Keys and defaults are listed in README.md.
 struct config {
     std::string source; // the file it was read from
@@ -76,6 +90,8 @@ struct config {
     pnp_settings pnp;
     bool has_pnp = false; // the file has a "pnp" section
     lockout_settings lockout;
+    cache_settings lookup_cache;
+    audit_settings audit;
 };
 
 // Reads and validates the file as a whole. Throws config_error naming the

@@ -2,7 +2,9 @@
 
 #include <memory>
 
+#include "provgate/audit_writer.hpp"
 #include "provgate/config.hpp"
+#include "provgate/device_cache.hpp"
 #include "provgate/http.hpp"
 #include "provgate/render.hpp"
 #include "provgate/request.hpp"
@@ -23,17 +25,20 @@ struct settings {
 std::shared_ptr<const settings> load_settings(const std::string& path);
 
 // Serves provisioning requests for one worker thread, with that thread's
-// database connection.
+// database connection and the process's device cache and audit queue.
 class handler {
 public:
-    explicit handler(store& db) : db_(db) {}
+    handler(store& db, device_cache& cache, audit_queue& audit)
+        : db_(db), cache_(cache), audit_(audit) {}
 
-    // Answers one request, writes its access-log line and audit row. Never
-    // throws: every failure becomes a response.
+    // Answers one request, writes its access-log line and queues its audit
+    // row. Never throws: every failure becomes a response.
     response handle(const settings& s, const request& req);
 
 private:
     store& db_;
+    device_cache& cache_;
+    audit_queue& audit_;
 };
 
 } // namespace provgate

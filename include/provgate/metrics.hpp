@@ -38,6 +38,17 @@ public:
     // One SIGHUP handled; ok is false if the new configuration was refused.
     void count_reload(bool ok);
 
+    // Audit rows: pending, from push (+1) until written or given up (-n);
+    // written by the writer thread, refused because the queue was full, and
+    // given up at shutdown because the database stayed away.
+    void audit_queued(std::int64_t rows);
+    void count_audit_written(std::uint64_t rows);
+    void count_audit_dropped();
+    void count_audit_lost(std::uint64_t rows);
+
+    // A token lookup answered by device_cache, or sent to the database.
+    void count_cache_lookup(bool hit);
+
     // Requests being served right now, for the in-flight gauge.
     void request_started();
     void request_finished();
@@ -59,6 +70,12 @@ private:
     std::atomic<std::uint64_t> reloads_ok_{0};
     std::atomic<std::uint64_t> reloads_failed_{0};
     std::atomic<std::int64_t> in_flight_{0};
+    std::atomic<std::int64_t> audit_pending_rows_{0};
+    std::atomic<std::uint64_t> audit_written_{0};
+    std::atomic<std::uint64_t> audit_dropped_{0};
+    std::atomic<std::uint64_t> audit_lost_{0};
+    std::atomic<std::uint64_t> cache_hits_{0};
+    std::atomic<std::uint64_t> cache_misses_{0};
 };
 
 // The process-wide registry.

@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "provgate/config.hpp"
 #include "provgate/render.hpp"
@@ -36,7 +37,15 @@ struct device_record {
     std::string digest_user;
     std::string digest_ha1;
     sip_account account;
+    // Seconds until the expiry or the end of the grace period changes what
+    // this record decides; negative if neither lies ahead. Bounds how long
+    // device_cache may keep the record.
+    double state_changes_in = -1;
 };
+
+// The DSN with libpq's connect timeout (2 s) and TCP keepalives added,
+// unless it sets them itself.
+std::string with_timeouts(const std::string& dsn);
 
 // One row of provgate.fetch_audit. Every text field must already be
 // sanitized; none may hold a password or a whole token.
@@ -87,6 +96,10 @@ public:
 
     // Inserts one audit row. Throws database_unavailable.
     void record_fetch(const audit_record& record);
+
+    // Inserts audit rows in one COPY: all of them or, on failure, none.
+    // Throws database_unavailable.
+    void record_fetches(const std::vector<audit_record>& records);
 
     // Switches to other DSNs or another statement timeout (after a reload);
     // the open connections are dropped only if one of them changed.

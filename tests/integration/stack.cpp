@@ -14,6 +14,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -21,6 +22,8 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
+#include <thread>
 
 namespace provgate::testing {
 
@@ -358,6 +361,20 @@ http_result stack::fetch(const std::string& path, const fetch_options& opts) {
 }
 
 
+http_result stack::fetch_until(int status, const std::string& path,
+                               const fetch_options& opts) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    for (;;) {
+        http_result r = fetch(path, opts);
+        if (r.status == status || std::chrono::steady_clock::now() > deadline) {
+            return r;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+
 command_result stack::ctl(const std::string& args) {
     command_result r = run("provgatectl " + args);
     // activate, rotate and decoy print "<base_url>/<token>/".
@@ -369,7 +386,39 @@ command_result stack::ctl(const std::string& args) {
 }
 
 
+void stack::wait_for_audit() const {
+    constexpr std::string_view gauge = "\nprovgate_audit_pending_rows ";
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    for (const int port : admin_ports_) {
+        const std::string url =
+            "http://127.0.0.1:" + std::to_string(port) + "/metrics";
+        for (;;) {
+            std::string body;
+            CURL* curl = curl_easy_init();
+            curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+            curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+            curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+            curl_easy_setopt(curl, CURLOPT_TIMEOUT, 2L);
+            const CURLcode rc = curl_easy_perform(curl);
+            curl_easy_cleanup(curl);
+            // A stopped worker wrote its rows before it exited.
+            const std::size_t at = body.find(gauge);
+            if (rc != CURLE_OK || at == std::string::npos ||
+                body.compare(at + gauge.size(), 2, "0\n") == 0 ||
+                std::chrono::steady_clock::now() > deadline) {
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+}
+
+
 std::string stack::sql(const std::string& statement) {
+    if (statement.find("fetch_audit") != std::string::npos) {
+        wait_for_audit();
+    }
     const command_result r = sql_as("provgate_admin", statement);
     if (r.status != 0) {
         throw std::runtime_error("SQL failed: " + r.err);

@@ -67,11 +67,23 @@ public:
     // GET (or opts.method) of a path such as "/prov/<token>/<file>".
     http_result fetch(const std::string& path, const fetch_options& opts = {});
 
+    // Fetches path until it answers status, for at most one second: the
+    // time a change made in PostgreSQL may take to reach the workers'
+    // device caches. Returns the last answer.
+    http_result fetch_until(int status, const std::string& path,
+                            const fetch_options& opts = {});
+
     // Runs provgatectl with the stack's configuration and admin role.
     command_result ctl(const std::string& args);
 
-    // Runs SQL as the admin role (a DBA); returns the unaligned rows.
+    // Runs SQL as the admin role (a DBA); returns the unaligned rows. A
+    // statement that names provgate.fetch_audit runs once wait_for_audit()
+    // returns, as the workers write audit rows a moment after the response.
     std::string sql(const std::string& statement);
+
+    // Waits (at most 15 s) until no running worker has an audit row left
+    // to write, by its provgate_audit_pending_rows gauge.
+    void wait_for_audit() const;
 
     // Runs SQL as superuser on the hot standby; returns the unaligned rows.
     std::string standby_sql(const std::string& statement);

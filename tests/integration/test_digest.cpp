@@ -99,7 +99,7 @@ TEST_CASE("a device with a digest credential needs its password") {
 
     const auto off = s.ctl("digest --mac " + mac + " --off");
     REQUIRE(off.status == 0);
-    CHECK(s.fetch(file).status == 200);
+    CHECK(s.fetch_until(200, file).status == 200);
 }
 
 

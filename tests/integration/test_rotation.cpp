@@ -51,7 +51,7 @@ TEST_CASE("during the grace period the old URL points to the new one") {
     const auto via_new = s.fetch(new_folder + "001565000b01.cfg");
     REQUIRE(via_new.status == 200);
     CHECK(s.path_of(provisioning_url(via_new.body)) == new_folder);
-    CHECK(s.fetch(old_folder + "001565000b01.cfg").status == 404);
+    CHECK(s.fetch_until(404, old_folder + "001565000b01.cfg").status == 404);
     CHECK(s.fetch(new_folder + "001565000b01.cfg").status == 200);
     CHECK(s.sql("SELECT count(*) FROM provgate.devices WHERE mac = "
                 "'001565000b01' AND pending_token_hash IS NULL") == "1\n");
@@ -67,7 +67,7 @@ TEST_CASE("after the grace period the old URL stops, the new one works") {
 
     s.sql("UPDATE provgate.devices SET grace_until = now() - interval '1 s' "
           "WHERE mac = '001565000b02'");
-    CHECK(s.fetch(old_folder + "001565000b02.cfg").status == 404);
+    CHECK(s.fetch_until(404, old_folder + "001565000b02.cfg").status == 404);
     CHECK(s.fetch(new_folder + "001565000b02.cfg").status == 200);
 
     // A plain rotation drops any pending token.
@@ -77,5 +77,5 @@ TEST_CASE("after the grace period the old URL stops, the new one works") {
     CHECK(s.sql("SELECT count(*) FROM provgate.devices WHERE mac = "
                 "'001565000b02' AND pending_token_hash IS NULL") == "1\n");
     CHECK(s.fetch(s.path_of(plain.out) + "001565000b02.cfg").status == 200);
-    CHECK(s.fetch(new_folder + "001565000b02.cfg").status == 404);
+    CHECK(s.fetch_until(404, new_folder + "001565000b02.cfg").status == 404);
 }

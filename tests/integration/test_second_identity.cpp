@@ -62,7 +62,7 @@ TEST_CASE("with quarantine on, the device waits for the operator") {
 
     const auto released = s.ctl("release --mac 001565000a02");
     CHECK(released.status == 0);
-    CHECK(s.fetch(file).status == 200);
+    CHECK(s.fetch_until(200, file).status == 200);
     CHECK(s.ctl("release --mac 001565000a02").status == 1);
 
     // A wrong file name or a guess is no second identity.

@@ -1,0 +1,75 @@
+-- provgate schema, version 7: change notifications for the workers' device
+-- cache. A worker keeps the devices it recently looked up by token in
+-- memory; it must hear at once of any change that could alter what it
+-- serves (a revocation, a rotation, a quarantine), and it does through
+-- NOTIFY on the channel provgate_cache. Nothing here grants anything: any
+-- role may LISTEN, and the triggers run as whoever changes the rows.
+--
+-- Payloads: "device 12,15" names the devices whose rows changed; "all"
+-- asks the workers to drop everything (more rows changed than a payload
+-- should carry, or the accounts changed).
+--
+-- Sites that back provgate.sip_accounts with tables of their own may add
+-- the same statement trigger to those tables; without it a worker may
+-- serve an account's old values for up to lookup_cache.ttl_seconds
+-- (README.md, "Performance").
+--
+-- (Version 6 belongs to the device identity work.)
+
+BEGIN;
+
+INSERT INTO provgate.schema_migrations (version, name)
+VALUES (7, 'cache');
+
+-- One notification per statement, not per row: a bulk update of many
+-- devices sends "all" once. Inserts need none, as a worker caches only
+-- devices it found, never the absence of one.
+CREATE FUNCTION provgate.notify_devices_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ids text;
+    n bigint;
+BEGIN
+    SELECT count(*), string_agg(id::text, ',') INTO n, ids FROM old_rows;
+    IF n > 0 THEN
+        PERFORM pg_notify('provgate_cache',
+                          CASE WHEN n > 500 THEN 'all'
+                               ELSE 'device ' || ids END);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- PostgreSQL allows transition tables on single-event triggers only: one
+-- trigger for updates, one for deletes, the same function.
+CREATE TRIGGER devices_notify_update
+    AFTER UPDATE ON provgate.devices
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION provgate.notify_devices_changed();
+
+CREATE TRIGGER devices_notify_delete
+    AFTER DELETE ON provgate.devices
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION provgate.notify_devices_changed();
+
+-- Accounts change seldom and may change in bulk: any change drops the
+-- workers' whole cache.
+CREATE FUNCTION provgate.notify_accounts_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM pg_notify('provgate_cache', 'all');
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER extensions_notify
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON provgate.extensions
+    FOR EACH STATEMENT EXECUTE FUNCTION provgate.notify_accounts_changed();
+
+COMMIT;

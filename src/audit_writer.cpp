@@ -1,0 +1,145 @@
+// The audit rows' way from the request threads to PostgreSQL: a bounded
+// queue and one writer thread that COPYs them in batches.
+
+#include "provgate/audit_writer.hpp"
+
+#include "provgate/log.hpp"
+#include "provgate/metrics.hpp"
+#include "provgate/request.hpp"
+
+#include <algorithm>
+#include <thread>
+
+namespace provgate {
+
+namespace {
+
+// One COPY per batch: large enough that a boot storm's rows cost a handful
+// of round trips per second, small enough that a batch is one short
+// transaction.
+constexpr std::size_t batch_rows = 1000;
+
+// How long the writer waits before it tries a failed batch again.
+constexpr std::chrono::milliseconds retry_delay{200};
+
+} // namespace
+
+
+audit_queue::audit_queue(std::size_t capacity) : capacity_(capacity) {}
+
+
+bool audit_queue::push(audit_record row) {
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        if (rows_.size() >= capacity_) {
+            return false;
+        }
+        rows_.push_back(std::move(row));
+    }
+    metrics().audit_queued(1);
+    ready_.notify_one();
+    return true;
+}
+
+
+std::vector<audit_record> audit_queue::take(std::size_t max,
+                                            std::chrono::milliseconds wait) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ready_.wait_for(lock, wait, [&] { return !rows_.empty() || closed_; });
+    const std::size_t n = std::min(max, rows_.size());
+    std::vector<audit_record> out(std::make_move_iterator(rows_.begin()),
+                                  std::make_move_iterator(rows_.begin() + n));
+    rows_.erase(rows_.begin(), rows_.begin() + n);
+    return out;
+}
+
+
+void audit_queue::put_back(std::vector<audit_record> rows) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    rows_.insert(rows_.begin(), std::make_move_iterator(rows.begin()),
+                 std::make_move_iterator(rows.end()));
+}
+
+
+void audit_queue::close() {
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        closed_ = true;
+    }
+    ready_.notify_all();
+}
+
+
+bool audit_queue::closed() const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return closed_;
+}
+
+
+std::size_t audit_queue::size() const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return rows_.size();
+}
+
+
+void run_audit_writer(audit_queue& queue,
+                      const std::function<database_settings()>& database,
+                      std::chrono::milliseconds drain_limit) {
+    store db(database());
+    std::optional<std::chrono::steady_clock::time_point> give_up_at;
+    bool failing = false;
+
+    for (;;) {
+        std::vector<audit_record> batch =
+            queue.take(batch_rows, std::chrono::milliseconds(100));
+        if (batch.empty()) {
+            if (queue.closed() && queue.size() == 0) {
+                return;
+            }
+            continue;
+        }
+        try {
+            db.configure(database());
+            db.record_fetches(batch);
+            metrics().count_audit_written(batch.size());
+            metrics().audit_queued(-static_cast<std::int64_t>(batch.size()));
+            if (failing) {
+                failing = false;
+                PROVGATE_LOG(info)
+                    << "audit rows written again queued=" << queue.size();
+            }
+            continue;
+        } catch (const database_unavailable&) {
+            // store logged the outage; the rows wait for the database.
+        } catch (const std::exception& e) {
+            // A row the server refuses (it should never happen: every field
+            // is sanitized) must not hold up the rows behind it for ever.
+            metrics().count_audit_lost(batch.size());
+            metrics().audit_queued(-static_cast<std::int64_t>(batch.size()));
+            PROVGATE_LOG(error)
+                << "audit rows refused by the database rows=" << batch.size()
+                << " reason=\"" << sanitize(e.what(), 200) << "\"";
+            continue;
+        }
+
+        failing = true;
+        const auto now = std::chrono::steady_clock::now();
+        if (queue.closed() && !give_up_at) {
+            give_up_at = now + drain_limit;
+        }
+        if (give_up_at && now >= *give_up_at) {
+            const std::size_t lost = batch.size() + queue.size();
+            metrics().count_audit_lost(lost);
+            metrics().audit_queued(-static_cast<std::int64_t>(lost));
+            PROVGATE_LOG(error)
+                << "audit rows lost at shutdown, the database stayed "
+                   "unreachable rows="
+                << lost;
+            return;
+        }
+        queue.put_back(std::move(batch));
+        std::this_thread::sleep_for(retry_delay);
+    }
+}
+
+} // namespace provgate
