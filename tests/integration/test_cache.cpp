@@ -1,0 +1,205 @@
+// The worker's device cache and its asynchronous audit writer, against the
+// real stack: a phone's later files are served from memory, a change made
+// in PostgreSQL reaches the cache within a second, the cache is off while
+// the database is away, and a full audit queue refuses files rather than
+// serve one without its row.
+
+#include "stack.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+using provgate::testing::fetch_options;
+using provgate::testing::http_result;
+using provgate::testing::stack;
+using provgate::testing::worker_settings;
+
+namespace {
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+
+std::string metrics_of(stack& s) {
+    return s
+        .run("curl -s --max-time 2 http://127.0.0.1:" +
+             std::to_string(s.admin_port(1)) + "/metrics")
+        .out;
+}
+
+
+// The value of one sample line of /metrics, e.g.
+// provgate_cache_lookups_total{result="hit"}; -1 if it is missing.
+long sample(const std::string& metrics, const std::string& name) {
+    const std::size_t at = metrics.find("\n" + name + " ");
+    if (at == std::string::npos) {
+        return -1;
+    }
+    return std::stol(metrics.substr(at + name.size() + 2));
+}
+
+
+void check_ok(const provgate::testing::command_result& r) {
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+}
+
+} // namespace
+
+
+TEST_CASE("a phone's second file comes from the cache, and a revocation "
+          "reaches the cache within a second") {
+    stack& s = stack::get();
+    const std::string folder = s.add_device("0015650c0001");
+    const std::string file = folder + "0015650c0001.cfg";
+    const std::string hit = "provgate_cache_lookups_total{result=\"hit\"}";
+    const std::string miss = "provgate_cache_lookups_total{result=\"miss\"}";
+
+    // The listener may still be connecting after an earlier test restarted
+    // the worker: then every lookup misses, which is safe but not this test.
+    http_result first;
+    long hits_before = 0;
+    const auto give_up = clock_type::now() + 5s;
+    do {
+        hits_before = sample(metrics_of(s), hit);
+        first = s.fetch(file);
+        REQUIRE(first.status == 200);
+        s.fetch(folder + "y000000000044.cfg");
+    } while (sample(metrics_of(s), hit) == hits_before &&
+             clock_type::now() < give_up);
+
+    const std::string before = metrics_of(s);
+    const http_result second = s.fetch(file);
+    const std::string after = metrics_of(s);
+    CHECK(second.status == 200);
+    CHECK(second.body == first.body);
+    CHECK(sample(after, hit) == sample(before, hit) + 1);
+    CHECK(sample(after, miss) == sample(before, miss));
+
+    REQUIRE(s.ctl("revoke --mac 0015650c0001").status == 0);
+    const auto revoked = clock_type::now();
+    const http_result refused = s.fetch_until(404, file);
+    const std::chrono::duration<double, std::milli> took =
+        clock_type::now() - revoked;
+    MESSAGE("revocation refused by the cached worker after " << took.count()
+                                                             << " ms");
+    CHECK(refused.status == 404);
+    CHECK(refused.body.find("pw-") == std::string::npos);
+    CHECK(took < 1s);
+}
+
+
+TEST_CASE("a DBA's change to an account reaches the cache within a second") {
+    stack& s = stack::get();
+    const std::string file =
+        s.add_device("0015650c0002", "Front Desk") + "0015650c0002.cfg";
+    REQUIRE(s.fetch(file).body.find("Front Desk") != std::string::npos);
+    REQUIRE(s.fetch(file).body.find("Front Desk") != std::string::npos);
+
+    s.sql("UPDATE provgate.extensions SET display_name = 'Back Office' "
+          "WHERE extension = 'x0015650c0002'");
+    const auto changed = clock_type::now();
+    http_result r;
+    while (clock_type::now() - changed < 1s) {
+        r = s.fetch(file);
+        if (r.body.find("Back Office") != std::string::npos) {
+            break;
+        }
+        std::this_thread::sleep_for(10ms);
+    }
+    CHECK(r.status == 200);
+    CHECK(r.body.find("Back Office") != std::string::npos);
+}
+
+
+TEST_CASE("while PostgreSQL is away the cache is off: no file is served "
+          "that a revocation could have ended") {
+    stack& s = stack::get();
+    const std::string file = s.add_device("0015650c0003") + "0015650c0003.cfg";
+    REQUIRE(s.fetch(file).status == 200);
+    REQUIRE(s.fetch(file).status == 200); // now cached
+
+    check_ok(s.run("$PROVGATE_SOURCE/deploy/stack stop-db " + s.dir()));
+    const http_result down = s.fetch_until(503, file);
+    check_ok(s.run("$PROVGATE_SOURCE/deploy/stack start-db " + s.dir()));
+    CHECK(down.status == 503);
+    CHECK(s.log_with("provgate.log", "device cache off until change "
+                                     "notifications are heard again")
+              .find("device cache off") != std::string::npos);
+
+    // Back: the listener reconnects within a second or two, lookups work
+    // at once.
+    http_result back;
+    const auto started = clock_type::now();
+    while (clock_type::now() - started < 10s) {
+        back = s.fetch(file);
+        if (back.status == 200) {
+            break;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    CHECK(back.status == 200);
+}
+
+
+TEST_CASE("a full audit queue refuses files with 503 and loses no row") {
+    stack& s = stack::get();
+    const std::string mac = "0015650c0004";
+    const std::string file = s.add_device(mac) + mac + ".cfg";
+    const worker_settings small_queue("PROVGATE_AUDIT_QUEUE_ROWS=3");
+    REQUIRE(s.fetch(file).status == 200);
+    s.wait_for_audit();
+
+    // A DBA's long lock on the audit table: the writer's COPY waits and
+    // times out, the queue fills, lookups go on.
+    check_ok(s.run("(psql -X -q -U postgres -d provgate -c \"BEGIN; LOCK "
+                   "TABLE provgate.fetch_audit IN ACCESS EXCLUSIVE MODE; "
+                   "SELECT pg_sleep(4); COMMIT;\" >/dev/null 2>&1 &)"));
+    const auto locked_at = clock_type::now();
+    while (s.sql_as("postgres",
+                    "SELECT count(*) FROM pg_locks WHERE relation = "
+                    "'provgate.fetch_audit'::regclass AND granted AND "
+                    "mode = 'AccessExclusiveLock'")
+               .out != "1\n") {
+        REQUIRE(clock_type::now() - locked_at < 3s);
+        std::this_thread::sleep_for(20ms);
+    }
+
+    int served = 0;
+    int refused = 0;
+    for (int i = 0; i < 20; ++i) {
+        const http_result r = s.fetch(file);
+        if (r.status == 200) {
+            ++served;
+        } else if (r.status == 503) {
+            ++refused;
+            CHECK(r.body.find("pw-") == std::string::npos);
+        } else {
+            FAIL("unexpected status " << r.status);
+        }
+    }
+    MESSAGE(served << " served, " << refused << " refused with 503");
+    CHECK(refused > 0);
+    CHECK(served <= 6); // three queued, three in the batch that waits
+    CHECK(sample(metrics_of(s),
+                 "provgate_audit_rows_total{result=\"dropped\"}") >= refused);
+
+    // Once the lock is gone, files are served again and every one that was
+    // served has its row: the first fetch, those of the loop, the last.
+    http_result again;
+    const auto waiting = clock_type::now();
+    while (clock_type::now() - waiting < 10s) {
+        again = s.fetch(file);
+        if (again.status == 200) {
+            break;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    REQUIRE(again.status == 200);
+    CHECK(s.sql("SELECT count(*) FROM provgate.fetch_audit WHERE mac = '" +
+                mac + "' AND status = 200") ==
+          std::to_string(1 + served + 1) + "\n");
+}
