@@ -14,10 +14,9 @@ namespace provgate {
 
 namespace {
 
-// One COPY per batch: large enough that a boot storm's rows cost a handful
-// of round trips per second, small enough that a batch is one short
-// transaction.
-constexpr std::size_t batch_rows = 1000;
+// How long rows may wait for the writer when they come slower than a
+// batch fills.
+constexpr std::chrono::milliseconds collect_time{50};
 
 // How long the writer waits before it tries a failed batch again.
 constexpr std::chrono::milliseconds retry_delay{200};
@@ -25,28 +24,33 @@ constexpr std::chrono::milliseconds retry_delay{200};
 } // namespace
 
 
-audit_queue::audit_queue(std::size_t capacity) : capacity_(capacity) {}
+audit_queue::audit_queue(std::size_t capacity, std::size_t batch_rows)
+    : capacity_(capacity), batch_rows_(std::max<std::size_t>(batch_rows, 1)) {}
 
 
 bool audit_queue::push(audit_record row) {
+    bool batch_full = false;
     {
         const std::lock_guard<std::mutex> lock(mutex_);
         if (rows_.size() >= capacity_) {
             return false;
         }
         rows_.push_back(std::move(row));
+        batch_full = rows_.size() == batch_rows_;
     }
     metrics().audit_queued(1);
-    ready_.notify_one();
+    if (batch_full) {
+        ready_.notify_one();
+    }
     return true;
 }
 
 
-std::vector<audit_record> audit_queue::take(std::size_t max,
-                                            std::chrono::milliseconds wait) {
+std::vector<audit_record> audit_queue::take(std::chrono::milliseconds wait) {
     std::unique_lock<std::mutex> lock(mutex_);
-    ready_.wait_for(lock, wait, [&] { return !rows_.empty() || closed_; });
-    const std::size_t n = std::min(max, rows_.size());
+    ready_.wait_for(lock, wait,
+                    [&] { return rows_.size() >= batch_rows_ || closed_; });
+    const std::size_t n = std::min(batch_rows_, rows_.size());
     std::vector<audit_record> out(std::make_move_iterator(rows_.begin()),
                                   std::make_move_iterator(rows_.begin() + n));
     rows_.erase(rows_.begin(), rows_.begin() + n);
@@ -90,8 +94,7 @@ void run_audit_writer(audit_queue& queue,
     bool failing = false;
 
     for (;;) {
-        std::vector<audit_record> batch =
-            queue.take(batch_rows, std::chrono::milliseconds(100));
+        std::vector<audit_record> batch = queue.take(collect_time);
         if (batch.empty()) {
             if (queue.closed() && queue.size() == 0) {
                 return;

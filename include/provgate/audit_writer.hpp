@@ -25,15 +25,19 @@ namespace provgate {
 // both are logged and counted where they can be. Thread-safe.
 class audit_queue {
 public:
-    explicit audit_queue(std::size_t capacity);
+    // At most capacity rows wait; the writer takes them batch_rows at a
+    // time.
+    explicit audit_queue(std::size_t capacity, std::size_t batch_rows = 1000);
 
     // Queues a row; false, and the row is dropped, if the queue is full.
     bool push(audit_record row);
 
-    // Up to max rows, oldest first, waiting up to wait for the first one.
-    // Empty if none came, or once closed and empty.
-    std::vector<audit_record> take(std::size_t max,
-                                   std::chrono::milliseconds wait);
+    // Up to batch_rows rows, oldest first, once that many are queued, the
+    // queue is closed, or wait has passed. Waiting for a batch to fill
+    // keeps the writer asleep while rows trickle in: under load a request
+    // thread never wakes it, and a quiet worker's rows still reach the
+    // table within wait. Empty if none came, or once closed and empty.
+    std::vector<audit_record> take(std::chrono::milliseconds wait);
 
     // Returns rows that could not be written to the front of the queue, in
     // their order, even beyond the capacity.
@@ -47,14 +51,15 @@ public:
 
 private:
     const std::size_t capacity_;
+    const std::size_t batch_rows_;
     mutable std::mutex mutex_;
     std::condition_variable ready_;
     std::deque<audit_record> rows_;
     bool closed_ = false;
 };
 
-// The writer thread's loop: takes batches of up to 1,000 rows and COPYs
-// them through its own connection; on a database failure it keeps the
+// The writer thread's loop: takes a batch at least every 50 ms and COPYs
+// it through its own connection; on a database failure it keeps the
 // batch, waits and tries again. Returns once the queue is closed and
 // drained, or drain_limit after it was closed if the database stays away
 // (then the rows left are counted as lost and logged). database() is
