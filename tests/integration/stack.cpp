@@ -405,6 +405,30 @@ void stack::restart_worker(const std::string& env_assignments) {
 }
 
 
+void stack::reload_nginx(const std::string& env_assignments) {
+    const command_result r =
+        run(env_assignments + " $PROVGATE_SOURCE/deploy/stack reload-nginx " +
+            quote(dir_));
+    if (r.status != 0) {
+        throw std::runtime_error("cannot reload nginx: " + r.err);
+    }
+}
+
+
+nginx_settings::nginx_settings(const std::string& env_assignments) {
+    stack::get().reload_nginx(env_assignments);
+}
+
+
+nginx_settings::~nginx_settings() {
+    try {
+        stack::get().reload_nginx("");
+    } catch (const std::exception& e) {
+        FAIL_CHECK(e.what());
+    }
+}
+
+
 worker_settings::worker_settings(const std::string& env_assignments) {
     stack::get().restart_worker(env_assignments);
 }

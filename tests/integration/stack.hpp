@@ -83,6 +83,11 @@ public:
     // start, e.g. "PROVGATE_LOCKOUT_MAX_FAILURES=3".
     void restart_worker(const std::string& env_assignments);
 
+    // Rewrites nginx's configuration with deploy/stack settings changed
+    // for this one reload, e.g. "PROVGATE_LIMIT_BURST=20", and reloads it;
+    // returns once nginx's old workers are gone.
+    void reload_nginx(const std::string& env_assignments);
+
     // Activates a device for a new extension created on the fly; returns
     // the device's URL path ("/prov/<token>/"). extra_args go to
     // provgatectl activate, e.g. "--vendor snom --model D785".
@@ -161,6 +166,18 @@ public:
 
     worker_settings(const worker_settings&) = delete;
     worker_settings& operator=(const worker_settings&) = delete;
+};
+
+// nginx of the shared stack reloaded with deploy/stack settings for one
+// test case, e.g. "PROVGATE_LIMIT_BURST=20" (lower limits than the shipped
+// ones), and with the shipped configuration again when the scope ends.
+class nginx_settings {
+public:
+    explicit nginx_settings(const std::string& env_assignments);
+    ~nginx_settings();
+
+    nginx_settings(const nginx_settings&) = delete;
+    nginx_settings& operator=(const nginx_settings&) = delete;
 };
 
 // The contents of a file, or "" if it cannot be read.
