@@ -198,7 +198,7 @@ outcome check_remembered_identity(store& db, const config& cfg,
                         << device.mac << " reason=identity_differs differs="
                         << differing_parts(device, presented)
                         << " token=" << token_prefix
-                        << "... quarantined=" << (quarantine ? "yes" : "no");
+                        << " quarantined=" << (quarantine ? "yes" : "no");
     return quarantine ? outcome::second_identity : outcome::served;
 }
 

@@ -180,6 +180,12 @@ public:
     nginx_settings& operator=(const nginx_settings&) = delete;
 };
 
+// Issues a client certificate with the subject "/O=<org>/CN=<cn>", signed
+// by the stack's phone CA (or, with own_ca, by a CA of its own that nginx
+// does not know), and returns options that present it.
+fetch_options with_cert(stack& s, const std::string& cn, bool own_ca = false,
+                        const std::string& org = "Test Phones");
+
 // The contents of a file, or "" if it cannot be read.
 std::string read_file(const std::string& path);
 
