@@ -41,17 +41,22 @@ std::string common_name(std::string_view dn) {
 }
 
 
+// A part of an identity contradicts the remembered one only if both sides
+// have it: a request that does not state a part says nothing about it.
+bool part_differs(const std::string& remembered, const std::string& now) {
+    return !remembered.empty() && !now.empty() && remembered != now;
+}
+
+
 // "cert", "user_agent" or both, for the alert; "-" if only the database
 // saw a difference (the row read for the request was older).
 std::string differing_parts(const device_record& device,
                             const presented_identity& presented) {
     std::string parts;
-    if (!device.identity_cert.empty() && !presented.cert.empty() &&
-        device.identity_cert != presented.cert) {
+    if (part_differs(device.identity_cert, presented.cert)) {
         parts = "cert";
     }
-    if (!device.identity_user_agent.empty() && !presented.user_agent.empty() &&
-        device.identity_user_agent != presented.user_agent) {
+    if (part_differs(device.identity_user_agent, presented.user_agent)) {
         parts += parts.empty() ? "user_agent" : ",user_agent";
     }
     return parts.empty() ? "-" : parts;
@@ -155,12 +160,8 @@ presented_identity identity_of(const request& req,
 
 identity_match compare_identity(const device_record& device,
                                 const presented_identity& presented) {
-    const auto differs = [](const std::string& remembered,
-                            const std::string& now) {
-        return !remembered.empty() && !now.empty() && remembered != now;
-    };
-    if (differs(device.identity_cert, presented.cert) ||
-        differs(device.identity_user_agent, presented.user_agent)) {
+    if (part_differs(device.identity_cert, presented.cert) ||
+        part_differs(device.identity_user_agent, presented.user_agent)) {
         return identity_match::differs;
     }
     if ((device.identity_cert.empty() && !presented.cert.empty()) ||
