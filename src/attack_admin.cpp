@@ -1,7 +1,8 @@
-// The operator's side of attack resistance: listing and clearing lockouts
-// and creating decoy devices. provgatectl is its only user; it connects
-// with the admin role, which may read and delete lockout rows
-// (sql/004_attack.sql).
+// The operator's side of attack resistance: listing and clearing lockouts,
+// creating decoy devices, and the devices' identity (certificate
+// requirement, remembered identity, alerts). provgatectl is its only user;
+// it connects with the admin role, which may read and delete lockout and
+// alert rows (sql/004_attack.sql, sql/006_identity.sql).
 
 #include "provgate/attack_admin.hpp"
 
@@ -138,6 +139,83 @@ WHERE mac = $1
   AND NOT decoy
 )",
                                                 mac.to_string(), user, ha1);
+    if (updated.affected_rows() == 0) {
+        throw admin_error("device \"" + mac.to_string() + "\" does not exist");
+    }
+    tx.commit();
+}
+
+
+void attack_admin::set_require_cert(const mac_address& mac, bool required) {
+    pqxx::work tx(state_->cx);
+    const pqxx::result updated = tx.exec_params(R"(
+UPDATE provgate.devices
+SET require_client_cert = $2
+WHERE mac = $1
+  AND NOT decoy
+)",
+                                                mac.to_string(), required);
+    if (updated.affected_rows() == 0) {
+        throw admin_error("device \"" + mac.to_string() + "\" does not exist");
+    }
+    tx.commit();
+}
+
+
+identity_summary attack_admin::identity(const mac_address& mac) {
+    pqxx::read_transaction tx(state_->cx);
+    const std::string fmt = iso_utc;
+    const pqxx::result device = tx.exec_params(
+        "SELECT id, require_client_cert, coalesce(identity_cert, ''), "
+        "coalesce(identity_user_agent, ''), "
+        "coalesce(to_char(identity_seen_at AT TIME ZONE 'UTC', " +
+            fmt +
+            "), '') "
+            "FROM provgate.devices "
+            "WHERE mac = $1 "
+            "AND NOT decoy",
+        mac.to_string());
+    if (device.empty()) {
+        throw admin_error("device \"" + mac.to_string() + "\" does not exist");
+    }
+
+    identity_summary out{device[0][1].as<bool>(),
+                         device[0][2].as<std::string>(),
+                         device[0][3].as<std::string>(),
+                         device[0][4].as<std::string>(),
+                         {}};
+    const pqxx::result alerts = tx.exec_params(
+        "SELECT to_char(alerted_at AT TIME ZONE 'UTC', " + fmt +
+            "), "
+            "coalesce(host(client_addr), ''), coalesce(token_prefix, ''), "
+            "coalesce(presented_cert, ''), "
+            "coalesce(presented_user_agent, ''), quarantined "
+            "FROM provgate.identity_alerts "
+            "WHERE device_id = $1 "
+            "ORDER BY id DESC "
+            "LIMIT 10",
+        device[0][0].as<std::int64_t>());
+    for (const pqxx::row& row : alerts) {
+        out.alerts.push_back(
+            identity_alert{row[0].as<std::string>(), row[1].as<std::string>(),
+                           row[2].as<std::string>(), row[3].as<std::string>(),
+                           row[4].as<std::string>(), row[5].as<bool>()});
+    }
+    return out;
+}
+
+
+void attack_admin::clear_identity(const mac_address& mac) {
+    pqxx::work tx(state_->cx);
+    const pqxx::result updated = tx.exec_params(R"(
+UPDATE provgate.devices
+SET identity_cert = NULL,
+    identity_user_agent = NULL,
+    identity_seen_at = NULL
+WHERE mac = $1
+  AND NOT decoy
+)",
+                                                mac.to_string());
     if (updated.affected_rows() == 0) {
         throw admin_error("device \"" + mac.to_string() + "\" does not exist");
     }

@@ -4,6 +4,8 @@
 
 #include "provgate/config.hpp"
 
+#include "provgate/phones.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -198,6 +200,29 @@ std::vector<ip_network> read_networks(const std::string& file,
                      "\"; expected \"address/prefix\" with no host bits set");
         }
         out.push_back(*net);
+    }
+    return out;
+}
+
+
+// A list of vendor keys, each one the devices table accepts.
+std::vector<std::string> read_vendors(const std::string& file,
+                                      const std::string& key,
+                                      const YAML::Node& value) {
+    if (!value.IsSequence()) {
+        fail({file, value.Mark()}, key,
+             "expected a list of vendor keys such as [yealink, polycom]");
+    }
+    std::vector<std::string> out;
+    for (const auto& item : value) {
+        const std::string vendor = read_string(file, key, item);
+        if (!is_vendor_key(vendor)) {
+            fail({file, item.Mark()}, key,
+                 "unrecognized vendor \"" + vendor +
+                     "\"; expected one of yealink, polycom, grandstream, "
+                     "snom, cisco, fanvil, htek, gigaset");
+        }
+        out.push_back(vendor);
     }
     return out;
 }
@@ -420,6 +445,11 @@ config read_top_level(const std::string& file, const YAML::Node& root) {
             {"require_client_cert",
              [&](auto& key, auto& value) {
                  cfg.require_client_cert = read_bool(file, key, value);
+             }},
+            {"require_client_cert_vendors",
+             [&](auto& key, auto& value) {
+                 cfg.require_client_cert_vendors =
+                     read_vendors(file, key, value);
              }},
             {"digest_realm",
              [&](auto& key, auto& value) {

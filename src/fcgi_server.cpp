@@ -115,6 +115,7 @@ request read_request(const FCGX_Request& fcgi) {
     req.request_id = param(fcgi, "PROVGATE_REQUEST_ID");
     req.client_cert_verify = param(fcgi, "SSL_CLIENT_VERIFY");
     req.client_cert_subject = param(fcgi, "SSL_CLIENT_S_DN");
+    req.client_cert_issuer = param(fcgi, "SSL_CLIENT_I_DN");
     return req;
 }
 

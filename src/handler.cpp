@@ -310,8 +310,8 @@ response serve(store& db, device_cache& cache, const settings& s,
     if (f.result == outcome::served && c.ua && !f.mac.empty()) {
         f.result = check_user_agent_mac(c.ua->mac, f.mac);
     }
-    if (f.result == outcome::served && !f.mac.empty()) {
-        f.result = check_client_certificate(s.cfg, req, f.mac);
+    if (f.result == outcome::served && c.device) {
+        f.result = check_client_certificate(s.cfg, req, *c.device);
     }
     if (!f.legacy && c.device) {
         note_second_identity(db, s.cfg, *c.device, f.result);
@@ -327,6 +327,16 @@ response serve(store& db, device_cache& cache, const settings& s,
     if (c.device && !c.device->digest_ha1.empty()) {
         if (auto challenge = check_digest(s, req, *c.device, f)) {
             return std::move(*challenge);
+        }
+    }
+    // Only a request that passed every check above is remembered as the
+    // device's identity, so that a token alone cannot claim it.
+    if (!f.legacy && c.device) {
+        f.result = check_remembered_identity(
+            db, s.cfg, req, identity_of(req, c.ua), *c.device, f.token_prefix);
+        if (f.result != outcome::served) {
+            cache.invalidate_device(c.device->id); // quarantined
+            return not_found();
         }
     }
 

@@ -86,6 +86,8 @@ const char* to_string(outcome o) {
         return "cert_required";
     case outcome::quarantined:
         return "quarantined";
+    case outcome::second_identity:
+        return "second_identity";
     case outcome::digest_required:
         return "digest_required";
     case outcome::digest_refused:

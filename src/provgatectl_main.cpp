@@ -38,13 +38,16 @@ struct options {
     std::string to;         // notify: sip:HOST[:PORT][;transport=udp|tcp]
     bool reboot = false;
     int t1_ms = 500;
-    int timeout_ms = 0;     // 0: 64*T1
-    std::string addr;       // lockouts clear --addr
-    bool legacy = false;    // activate --legacy, flag --legacy
-    bool no_legacy = false; // flag --no-legacy
-    int grace_hours = 0;    // rotate --grace-hours
-    std::string user;       // digest --user
-    bool off = false;       // digest --off
+    int timeout_ms = 0;           // 0: 64*T1
+    std::string addr;             // lockouts clear --addr
+    bool legacy = false;          // activate --legacy, flag --legacy
+    bool no_legacy = false;       // flag --no-legacy
+    bool require_cert = false;    // flag --require-cert
+    bool no_require_cert = false; // flag --no-require-cert
+    bool clear = false;           // identity --clear
+    int grace_hours = 0;          // rotate --grace-hours
+    std::string user;             // digest --user
+    bool off = false;             // digest --off
 };
 
 
@@ -241,6 +244,68 @@ int run_digest(const provgate::config& cfg, const std::string& dsn,
 }
 
 
+// "flag --mac M" with --legacy or --no-legacy, --require-cert or
+// --no-require-cert, or one of each.
+int run_flag(const std::string& dsn, const options& opt) {
+    const provgate::mac_address mac = parse_mac(opt.mac);
+    if ((opt.legacy && opt.no_legacy) ||
+        (opt.require_cert && opt.no_require_cert) ||
+        !(opt.legacy || opt.no_legacy || opt.require_cert ||
+          opt.no_require_cert)) {
+        throw provgate::admin_error("specify either --legacy or --no-legacy, "
+                                    "and/or either --require-cert or "
+                                    "--no-require-cert");
+    }
+    provgate::attack_admin admin(dsn);
+    if (opt.legacy || opt.no_legacy) {
+        admin.set_legacy(mac, opt.legacy);
+        std::cerr << "device \"" << mac.to_string() << "\" "
+                  << (opt.legacy ? "may use" : "may no longer use")
+                  << " the legacy shared directory\n";
+    }
+    if (opt.require_cert || opt.no_require_cert) {
+        admin.set_require_cert(mac, opt.require_cert);
+        std::cerr << "device \"" << mac.to_string() << "\" "
+                  << (opt.require_cert ? "requires"
+                                       : "no longer requires by itself")
+                  << " a verified client certificate\n";
+    }
+    return 0;
+}
+
+
+// "identity --mac M": the certificate requirement, the remembered identity
+// and the latest alerts; with --clear, forgets the remembered identity.
+int run_identity(const std::string& dsn, const options& opt) {
+    const provgate::mac_address mac = parse_mac(opt.mac);
+    provgate::attack_admin admin(dsn);
+    if (opt.clear) {
+        admin.clear_identity(mac);
+        std::cerr << "forgot the identity of device \"" << mac.to_string()
+                  << "\"; the next phone to use its URL becomes it\n";
+        return 0;
+    }
+    const provgate::identity_summary id = admin.identity(mac);
+    const auto or_none = [](const std::string& text) {
+        return text.empty() ? std::string("-") : text;
+    };
+    std::cout << "mac:             " << mac.to_string() << '\n'
+              << "requires cert:   " << (id.require_client_cert ? "yes" : "no")
+              << '\n'
+              << "certificate:     " << or_none(id.cert) << '\n'
+              << "user agent:      " << or_none(id.user_agent) << '\n'
+              << "remembered:      " << or_none(id.seen_at) << '\n';
+    for (const auto& a : id.alerts) {
+        std::cout << "alert:           " << a.alerted_at << " from "
+                  << or_none(a.client_addr) << " token " << a.token_prefix
+                  << "... certificate \"" << a.presented_cert
+                  << "\" user agent \"" << a.presented_user_agent << "\""
+                  << (a.quarantined ? " quarantined" : "") << '\n';
+    }
+    return 0;
+}
+
+
 int run(const std::string& command, const std::string& action,
         const options& opt) {
     const provgate::config cfg = provgate::load_config(opt.config_path);
@@ -263,15 +328,10 @@ int run(const std::string& command, const std::string& action,
         return 0;
     }
     if (command == "flag") {
-        if (opt.legacy == opt.no_legacy) {
-            throw provgate::admin_error(
-                "specify either --legacy or --no-legacy");
-        }
-        provgate::attack_admin(dsn).set_legacy(parse_mac(opt.mac), opt.legacy);
-        std::cerr << "device \"" << parse_mac(opt.mac).to_string() << "\" "
-                  << (opt.legacy ? "may use" : "may no longer use")
-                  << " the legacy shared directory\n";
-        return 0;
+        return run_flag(dsn, opt);
+    }
+    if (command == "identity") {
+        return run_identity(dsn, opt);
     }
     if (command == "digest") {
         return run_digest(cfg, dsn, opt);
@@ -416,6 +476,16 @@ int main(int argc, char** argv) {
                    "may use the fenced shared directory (reopens bootstrap)");
     flag->add_flag("--no-legacy", opt.no_legacy,
                    "may no longer use the shared directory");
+    flag->add_flag("--require-cert", opt.require_cert,
+                   "serve only a client with a verified certificate");
+    flag->add_flag("--no-require-cert", opt.no_require_cert,
+                   "drop the device's own certificate requirement");
+
+    auto* identity = app.add_subcommand(
+        "identity", "show or forget the identity remembered for a device");
+    identity->add_option("--mac", opt.mac, "device MAC")->required();
+    identity->add_flag("--clear", opt.clear,
+                       "forget it: the next phone to use the URL becomes it");
 
     auto* digest = app.add_subcommand(
         "digest", "set (password on standard input) or remove a device's "

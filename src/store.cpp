@@ -37,6 +37,8 @@ SELECT d.id, d.mac, coalesce(d.vendor, ''), coalesce(d.model, ''),
        coalesce(d.pending_token_sealed, ''),
        coalesce(d.grace_until > now(), false),
        coalesce(d.digest_user, ''), coalesce(d.digest_ha1, ''),
+       d.require_client_cert, coalesce(d.identity_cert, ''),
+       coalesce(d.identity_user_agent, ''),
        coalesce(extract(epoch FROM
                     least(CASE WHEN d.expires_at > now() THEN d.expires_at END,
                           CASE WHEN d.grace_until > now() THEN d.grace_until END)
@@ -100,7 +102,10 @@ device_record row_to_device(const pqxx::row& row) {
     d.in_grace = row[22].as<bool>();
     d.digest_user = row[23].as<std::string>();
     d.digest_ha1 = row[24].as<std::string>();
-    d.state_changes_in = row[25].as<double>();
+    d.require_client_cert = row[25].as<bool>();
+    d.identity_cert = row[26].as<std::string>();
+    d.identity_user_agent = row[27].as<std::string>();
+    d.state_changes_in = row[28].as<double>();
     return d;
 }
 
@@ -201,6 +206,8 @@ void prepare_audit(pqxx::connection& cx) {
                "SELECT provgate.bootstrap_device($1, decode($2, 'hex'))");
     cx.prepare("promote_token",
                "SELECT provgate.promote_token($1, decode($2, 'hex'))");
+    cx.prepare("note_identity", "SELECT provgate.note_identity($1, $2, $3, "
+                                "$4::inet, $5, $6)");
     cx.prepare("record_fetch", R"(
 INSERT INTO provgate.fetch_audit
     (client_addr, method, file, token_prefix, mac, device_id, vendor,
@@ -440,6 +447,22 @@ bool store::promote_token(std::int64_t device_id,
         pqxx::nontransaction tx(cx);
         return tx
             .exec_prepared("promote_token", device_id, to_hex(presented))[0][0]
+            .as<bool>();
+    });
+}
+
+
+bool store::note_identity(std::int64_t device_id, const std::string& cert,
+                          const std::string& user_agent,
+                          const std::string& client_addr,
+                          const std::string& token_prefix, bool quarantine) {
+    return guarded(*state_, state_->primary, [&](pqxx::connection& cx) {
+        pqxx::nontransaction tx(cx);
+        return tx
+            .exec_prepared("note_identity", device_id, null_if_empty(cert),
+                           null_if_empty(user_agent),
+                           null_if_empty(client_addr),
+                           null_if_empty(token_prefix), quarantine)[0][0]
             .as<bool>();
     });
 }

@@ -465,3 +465,39 @@ TEST_CASE("the digest settings load, and a realm that breaks quoting not") {
           path + ":4:15: key \"digest_realm\": expected a realm without "
                  "quotes, backslashes or control characters");
 }
+
+
+TEST_CASE("require_client_cert_vendors takes known vendor keys only") {
+    const temp_dir dir;
+    CHECK(load_config(dir.write("minimal.yaml", minimal_file))
+              .require_client_cert_vendors.empty());
+
+    const config cfg = load_config(dir.write(
+        "vendors.yaml",
+        replace_line(minimal_file, "templates_dir: /srv/templates",
+                     "templates_dir: /srv/templates\n"
+                     "require_client_cert_vendors: [yealink, polycom]")));
+    CHECK(cfg.require_client_cert_vendors ==
+          std::vector<std::string>{"yealink", "polycom"});
+
+    const std::string unknown =
+        dir.write("unknown.yaml",
+                  replace_line(minimal_file, "templates_dir: /srv/templates",
+                               "templates_dir: /srv/templates\n"
+                               "require_client_cert_vendors:\n"
+                               "  - yealink\n"
+                               "  - Yealink"));
+    CHECK(load_error(unknown) ==
+          unknown + ":6:5: key \"require_client_cert_vendors\": unrecognized "
+                    "vendor \"Yealink\"; expected one of yealink, polycom, "
+                    "grandstream, snom, cisco, fanvil, htek, gigaset");
+
+    const std::string scalar =
+        dir.write("scalar.yaml",
+                  replace_line(minimal_file, "templates_dir: /srv/templates",
+                               "templates_dir: /srv/templates\n"
+                               "require_client_cert_vendors: yealink"));
+    CHECK(load_error(scalar) ==
+          scalar + ":4:30: key \"require_client_cert_vendors\": expected a "
+                   "list of vendor keys such as [yealink, polycom]");
+}

@@ -21,6 +21,27 @@ struct lockout_summary {
     int lock_count = 0;
 };
 
+// One row of provgate.identity_alerts: a second identity that presented
+// the device's token (sql/006_identity.sql).
+struct identity_alert {
+    std::string alerted_at;
+    std::string client_addr;
+    std::string token_prefix;
+    std::string presented_cert;
+    std::string presented_user_agent;
+    bool quarantined = false;
+};
+
+// A device's identity settings and what the worker remembers of it; empty
+// strings for parts not seen yet.
+struct identity_summary {
+    bool require_client_cert = false;
+    std::string cert;       // "<subject DN> issued by <issuer DN>"
+    std::string user_agent; // "<vendor> <model>"
+    std::string seen_at;
+    std::vector<identity_alert> alerts; // the latest first, at most ten
+};
+
 // provgatectl's commands against attacks: the lockout table and decoy
 // devices, with the admin role. Each call is one transaction. Throws
 // admin_error for operator mistakes and pqxx exceptions for database
@@ -53,6 +74,20 @@ public:
     // not exist.
     void set_digest(const mac_address& mac, const std::string& user,
                     const std::string& ha1);
+
+    // Requires a verified client certificate for this device, or stops
+    // requiring it (the global and vendor settings still apply). Throws
+    // admin_error if the device does not exist.
+    void set_require_cert(const mac_address& mac, bool required);
+
+    // The device's remembered identity and its latest alerts. Throws
+    // admin_error if the device does not exist.
+    identity_summary identity(const mac_address& mac);
+
+    // Forgets the remembered identity, so that the next phone to use the
+    // token (a replaced one) becomes it. The alerts stay. Throws
+    // admin_error if the device does not exist.
+    void clear_identity(const mac_address& mac);
 
     // Lifts the device's quarantine. Throws admin_error if the device does
     // not exist or is not quarantined.

@@ -79,6 +79,9 @@ struct config {
     bool legacy_bootstrap = false;    // first fetch moves it to a secret URL
     int token_lifetime_days = 0;      // 0: tokens do not expire
     bool require_client_cert = false; // a verified phone certificate
+    // The same, only for the devices of these vendor keys (the device's
+    // recorded vendor, else its OUI's).
+    std::vector<std::string> require_client_cert_vendors;
     bool quarantine_on_second_identity = false; // else alert only
     std::string token_seal_key_file; // rotation with overlap; "" for none
     // HTTP Digest (RFC 7616) for devices that have a credential.

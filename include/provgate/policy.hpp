@@ -39,6 +39,7 @@ enum class outcome {
     cert_mac_mismatch,   // a verified client certificate of another MAC
     cert_required,       // require_client_cert, and none was verified
     quarantined,         // a second identity used the device's token
+    second_identity,     // another identity than the remembered one
     digest_required,     // no (or a stale) Digest Authorization: challenged
     digest_refused,      // a wrong, forged or replayed Digest Authorization
 };

@@ -16,9 +16,11 @@ struct request {
     std::string if_none_match;
     std::string request_id; // nginx's $request_id, for log correlation
     // nginx's $ssl_client_verify ("SUCCESS", "FAILED:...", "NONE"; empty
-    // on plain HTTP) and $ssl_client_s_dn: the phone's client certificate.
+    // on plain HTTP), $ssl_client_s_dn and $ssl_client_i_dn: the phone's
+    // client certificate.
     std::string client_cert_verify;
     std::string client_cert_subject;
+    std::string client_cert_issuer;
     std::string authorization; // the Authorization header, if any
 };
 

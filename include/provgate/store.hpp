@@ -36,6 +36,12 @@ struct device_record {
     // HTTP Digest: the user and the SHA-256 HA1; both empty if none is set.
     std::string digest_user;
     std::string digest_ha1;
+    // Device identity (sql/006_identity.sql): the per-device certificate
+    // requirement and the identity remembered from the token's first use,
+    // each part empty until one was seen.
+    bool require_client_cert = false;
+    std::string identity_cert;
+    std::string identity_user_agent;
     sip_account account;
     // Seconds until the expiry or the end of the grace period changes what
     // this record decides; negative if neither lies ahead. Bounds how long
@@ -125,6 +131,15 @@ public:
     // Quarantines the device until the operator releases it. Throws
     // database_unavailable.
     void quarantine_device(std::int64_t device_id, const std::string& reason);
+
+    // Compares a presented identity with the device's remembered one and
+    // remembers the parts not seen before; if a part differs, records an
+    // alert, quarantines the device when asked to, and returns true (see
+    // sql/006_identity.sql). Throws database_unavailable.
+    bool note_identity(std::int64_t device_id, const std::string& cert,
+                       const std::string& user_agent,
+                       const std::string& client_addr,
+                       const std::string& token_prefix, bool quarantine);
 
     // Counts one failure of the address (see sql/004_attack.sql); true if
     // this failure locked it for lock_seconds. Throws database_unavailable.

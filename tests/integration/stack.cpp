@@ -454,6 +454,62 @@ void stack::restart_worker(const std::string& env_assignments) {
 }
 
 
+void stack::reload_nginx(const std::string& env_assignments) {
+    const command_result r =
+        run(env_assignments + " $PROVGATE_SOURCE/deploy/stack reload-nginx " +
+            quote(dir_));
+    if (r.status != 0) {
+        throw std::runtime_error("cannot reload nginx: " + r.err);
+    }
+}
+
+
+nginx_settings::nginx_settings(const std::string& env_assignments) {
+    stack::get().reload_nginx(env_assignments);
+}
+
+
+nginx_settings::~nginx_settings() {
+    try {
+        stack::get().reload_nginx("");
+    } catch (const std::exception& e) {
+        FAIL_CHECK(e.what());
+    }
+}
+
+
+fetch_options with_cert(stack& s, const std::string& cn, bool own_ca,
+                        const std::string& org) {
+    const std::string dir = s.dir() + "/client-certs";
+    std::string name = cn + (own_ca ? "-rogue" : "");
+    if (org != "Test Phones") {
+        name += "-" + org;
+    }
+    const std::string base = dir + "/" + name;
+    const std::string ca =
+        own_ca ? dir + "/rogue-ca" : s.dir() + "/tls/phone-ca";
+    const auto r = s.run(
+        "set -e; mkdir -p " + dir + "; cd " + dir + "; " +
+        (own_ca ? "[ -f rogue-ca.pem ] || openssl req -x509 -newkey ec "
+                  "-pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+                  "-subj '/CN=rogue CA' -keyout rogue-ca.key "
+                  "-out rogue-ca.pem 2>/dev/null; "
+                : "") +
+        "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+        "-nodes -subj '/O=" +
+        org + "/CN=" + cn + "' -keyout '" + base + ".key' -out '" + base +
+        ".csr' 2>/dev/null; "
+        "openssl x509 -req -in '" +
+        base + ".csr' -CA " + ca + ".pem -CAkey " + ca +
+        ".key -CAcreateserial -days 2 -out '" + base + ".pem' 2>/dev/null");
+    REQUIRE(r.status == 0);
+    fetch_options opts;
+    opts.client_cert = base + ".pem";
+    opts.client_key = base + ".key";
+    return opts;
+}
+
+
 worker_settings::worker_settings(const std::string& env_assignments) {
     stack::get().restart_worker(env_assignments);
 }

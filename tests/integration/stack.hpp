@@ -95,6 +95,11 @@ public:
     // start, e.g. "PROVGATE_LOCKOUT_MAX_FAILURES=3".
     void restart_worker(const std::string& env_assignments);
 
+    // Rewrites nginx's configuration with deploy/stack settings changed
+    // for this one reload, e.g. "PROVGATE_LIMIT_BURST=20", and reloads it;
+    // returns once nginx's old workers are gone.
+    void reload_nginx(const std::string& env_assignments);
+
     // Activates a device for a new extension created on the fly; returns
     // the device's URL path ("/prov/<token>/"). extra_args go to
     // provgatectl activate, e.g. "--vendor snom --model D785".
@@ -174,6 +179,24 @@ public:
     worker_settings(const worker_settings&) = delete;
     worker_settings& operator=(const worker_settings&) = delete;
 };
+
+// nginx of the shared stack reloaded with deploy/stack settings for one
+// test case, e.g. "PROVGATE_LIMIT_BURST=20" (lower limits than the shipped
+// ones), and with the shipped configuration again when the scope ends.
+class nginx_settings {
+public:
+    explicit nginx_settings(const std::string& env_assignments);
+    ~nginx_settings();
+
+    nginx_settings(const nginx_settings&) = delete;
+    nginx_settings& operator=(const nginx_settings&) = delete;
+};
+
+// Issues a client certificate with the subject "/O=<org>/CN=<cn>", signed
+// by the stack's phone CA (or, with own_ca, by a CA of its own that nginx
+// does not know), and returns options that present it.
+fetch_options with_cert(stack& s, const std::string& cn, bool own_ca = false,
+                        const std::string& org = "Test Phones");
 
 // The contents of a file, or "" if it cannot be read.
 std::string read_file(const std::string& path);

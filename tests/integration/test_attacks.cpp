@@ -8,12 +8,16 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 
 using provgate::testing::fetch_options;
 using provgate::testing::http_result;
+using provgate::testing::nginx_settings;
 using provgate::testing::read_file;
 using provgate::testing::stack;
 
@@ -291,4 +295,67 @@ TEST_CASE("nginx paces a burst from one address, but not from the exempt") {
         answered += count;
     }
     CHECK(answered == 600);
+}
+
+
+namespace {
+
+// Sends n requests for a malformed path (never counted toward the lockout)
+// over plain HTTP from addr, 100 at once, with curl's parallel transfers;
+// returns how many got each "<status> <Retry-After>".
+std::map<std::string, int> flood(stack& s, const std::string& addr, int n) {
+    const auto r =
+        s.run("curl -s -o /dev/null -w '%{http_code} %header{retry-after}\\n' "
+              "--max-time 30 -Z --parallel-immediate --parallel-max 100 "
+              "--interface " +
+              addr + " 'http://127.0.0.1:" + std::to_string(s.http_port()) +
+              "/prov/no-such-file?n=[1-" + std::to_string(n) + "]'");
+    std::map<std::string, int> counts;
+    std::istringstream lines(r.out);
+    std::string line;
+    while (std::getline(lines, line)) {
+        ++counts[line];
+    }
+    return counts;
+}
+
+} // namespace
+
+
+TEST_CASE("beyond the burst nginx answers 429, while other addresses fetch") {
+    stack& s = stack::get();
+    const std::string phone = s.add_device("001565000f21") + "001565000f21.cfg";
+
+    // The shipped location with a burst of 20 (10 at once) instead of
+    // 2000: 300 requests at once from one address exceed it within
+    // milliseconds, which the shipped numbers would need 2200 for.
+    std::map<std::string, int> limited;
+    http_result during;
+    {
+        const nginx_settings low(
+            "PROVGATE_LIMIT_BURST=20 PROVGATE_LIMIT_DELAY=10");
+        std::thread flooding([&] { limited = flood(s, "127.0.0.41", 300); });
+        // A phone at another address, while the flood is under way.
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        during = s.fetch(phone, from("127.0.0.42"));
+        flooding.join();
+    }
+    std::string seen;
+    for (const auto& [answer, count] : limited) {
+        seen += answer + "x" + std::to_string(count) + "; ";
+    }
+    CAPTURE(seen);
+    CHECK(during.status == 200);
+    CHECK(during.body.find("pw-x001565000f21") != std::string::npos);
+
+    // Only the two answers of nginx's limit and of the worker, all 300 of
+    // them: the 429 with Retry-After, and the worker's 404 for the path.
+    CHECK(limited["429 10"] >= 1);
+    CHECK(limited["404 "] >= 1);
+    CHECK(limited["429 10"] + limited["404 "] == 300);
+
+    // The scope gave nginx the shipped numbers back: the same flood from
+    // a fresh address passes whole (the first 200 at once, then paced).
+    const auto shipped = flood(s, "127.0.0.43", 300);
+    CHECK(shipped.at("404 ") == 300);
 }

@@ -9,39 +9,10 @@
 
 using provgate::testing::fetch_options;
 using provgate::testing::stack;
+using provgate::testing::with_cert;
 using provgate::testing::worker_settings;
 
 namespace {
-
-// Issues a certificate for cn signed by the stack's phone CA (or, with
-// own_ca, by a CA of its own that nginx does not know); returns options
-// that present it.
-fetch_options with_cert(stack& s, const std::string& cn, bool own_ca = false) {
-    const std::string dir = s.dir() + "/client-certs";
-    const std::string base = dir + "/" + cn + (own_ca ? "-rogue" : "");
-    const std::string ca =
-        own_ca ? dir + "/rogue-ca" : s.dir() + "/tls/phone-ca";
-    const auto r = s.run(
-        "set -e; mkdir -p " + dir + "; cd " + dir + "; " +
-        (own_ca ? "[ -f rogue-ca.pem ] || openssl req -x509 -newkey ec "
-                  "-pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-                  "-subj '/CN=rogue CA' -keyout rogue-ca.key "
-                  "-out rogue-ca.pem 2>/dev/null; "
-                : "") +
-        "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-        "-nodes -subj '/O=Test Phones/CN=" +
-        cn + "' -keyout '" + base + ".key' -out '" + base +
-        ".csr' 2>/dev/null; "
-        "openssl x509 -req -in '" +
-        base + ".csr' -CA " + ca + ".pem -CAkey " + ca +
-        ".key -CAcreateserial -days 2 -out '" + base + ".pem' 2>/dev/null");
-    REQUIRE(r.status == 0);
-    fetch_options opts;
-    opts.client_cert = base + ".pem";
-    opts.client_key = base + ".key";
-    return opts;
-}
-
 
 std::string last_outcome(stack& s, const std::string& mac) {
     return s.sql("SELECT outcome FROM provgate.fetch_audit WHERE mac = '" +
@@ -86,4 +57,70 @@ TEST_CASE("require_client_cert refuses requests without a verified one") {
     CHECK(without_outcome == "cert_required\n");
     CHECK(rogue == 404);
     CHECK(own == 200);
+}
+
+
+TEST_CASE("require_client_cert_vendors applies to the device's vendor") {
+    stack& s = stack::get();
+    // The vendor recorded for the device, Polycom, decides over the
+    // Yealink OUI; without a record the OUI (Polycom's 0004f2) decides.
+    const std::string recorded =
+        s.add_device("001565000f01", "Test Phone", "--vendor polycom") +
+        "001565000f01.cfg";
+    const std::string by_oui =
+        s.add_device("0004f2000f02") + "0004f2000f02.cfg";
+    const std::string other = s.add_device("001565000f03") + "001565000f03.cfg";
+    fetch_options polycom;
+    polycom.user_agent = "FileTransport PolycomVVX-VVX_400-UA/5.9.0.9373 "
+                         "Type/Application";
+    const worker_settings vendors(
+        "PROVGATE_REQUIRE_CLIENT_CERT_VENDORS=polycom");
+
+    CHECK(s.fetch(recorded, polycom).status == 404);
+    CHECK(last_outcome(s, "001565000f01") == "cert_required\n");
+    CHECK(s.fetch(by_oui, polycom).status == 404);
+    CHECK(last_outcome(s, "0004f2000f02") == "cert_required\n");
+    CHECK(s.fetch(other).status == 200);
+
+    fetch_options own = with_cert(s, "001565000f01");
+    own.user_agent = polycom.user_agent;
+    CHECK(s.fetch(recorded, own).status == 200);
+    fetch_options own_oui = with_cert(s, "0004F2000F02");
+    own_oui.user_agent = polycom.user_agent;
+    CHECK(s.fetch(by_oui, own_oui).status == 200);
+    // A certificate no trusted CA signed is as good as none.
+    CHECK(s.fetch(by_oui, with_cert(s, "0004F2000F02", true)).status == 404);
+}
+
+
+TEST_CASE("provgatectl flag --require-cert applies to that device only") {
+    stack& s = stack::get();
+    const std::string flagged =
+        s.add_device("001565000f04") + "001565000f04.cfg";
+    const std::string neighbour =
+        s.add_device("001565000f05") + "001565000f05.cfg";
+    REQUIRE(s.fetch(flagged).status == 200);
+
+    const auto on = s.ctl("flag --mac 001565000f04 --require-cert");
+    CHECK(on.status == 0);
+    CHECK(on.err.find("requires a verified client certificate") !=
+          std::string::npos);
+    CHECK(
+        s.ctl("identity --mac 001565000f04").out.find("requires cert:   yes") !=
+        std::string::npos);
+
+    CHECK(s.fetch(flagged).status == 404);
+    CHECK(last_outcome(s, "001565000f04") == "cert_required\n");
+    CHECK(s.fetch(flagged, with_cert(s, "001565000f04", true)).status == 404);
+    CHECK(s.fetch(flagged, with_cert(s, "001565000f04")).status == 200);
+    CHECK(s.fetch(neighbour).status == 200);
+
+    CHECK(s.ctl("flag --mac 001565000f04 --no-require-cert").status == 0);
+    CHECK(s.fetch(flagged).status == 200);
+
+    // Misuse: both ways at once, neither, an unknown device.
+    CHECK(s.ctl("flag --mac 001565000f04 --require-cert --no-require-cert")
+              .status == 1);
+    CHECK(s.ctl("flag --mac 001565000f04").status == 1);
+    CHECK(s.ctl("flag --mac 001565000fff --require-cert").status == 1);
 }
