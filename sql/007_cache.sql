@@ -2,12 +2,15 @@
 -- cache. A worker keeps the devices it recently looked up by token in
 -- memory; it must hear at once of any change that could alter what it
 -- serves (a revocation, a rotation, a quarantine), and it does through
--- NOTIFY on the channel provgate_cache. Nothing here grants anything: any
--- role may LISTEN, and the triggers run as whoever changes the rows.
+-- NOTIFY on the channel provgate_cache. Any role may LISTEN, and the
+-- triggers run as whoever changes the rows. The workers also keep the
+-- list of locked-out client addresses in memory, so that a phone's request
+-- costs no lockout query; the one grant below lets them read that list.
 --
 -- Payloads: "device 12,15" names the devices whose rows changed; "all"
--- asks the workers to drop everything (more rows changed than a payload
--- should carry, or the accounts changed).
+-- asks the workers to drop every device (more rows changed than a payload
+-- should carry, or the accounts changed); "lockouts" asks them to read the
+-- list of locked addresses again.
 --
 -- Sites that back provgate.sip_accounts with tables of their own may add
 -- the same statement trigger to those tables; without it a worker may
@@ -71,5 +74,41 @@ $$;
 CREATE TRIGGER extensions_notify
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON provgate.extensions
     FOR EACH STATEMENT EXECUTE FUNCTION provgate.notify_accounts_changed();
+
+-- The addresses locked out now, and for how many seconds more. The worker
+-- role has no grant on client_lockouts; this is all it may see of it.
+CREATE FUNCTION provgate.current_lockouts()
+RETURNS TABLE (client_addr inet, seconds_left double precision)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT l.client_addr, extract(epoch FROM l.locked_until - now())::float8
+    FROM provgate.client_lockouts AS l
+    WHERE l.locked_until > now()
+$$;
+
+REVOKE ALL ON FUNCTION provgate.current_lockouts() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION provgate.current_lockouts() TO provgate_worker;
+
+-- An address locked (note_failure sets locked_until) or cleared
+-- (provgatectl lockouts clear deletes the row). Counting failures touches
+-- neither column and sends nothing.
+CREATE FUNCTION provgate.notify_lockouts_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM pg_notify('provgate_cache', 'lockouts');
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER client_lockouts_notify
+    AFTER UPDATE OF locked_until OR DELETE OR TRUNCATE
+    ON provgate.client_lockouts
+    FOR EACH STATEMENT EXECUTE FUNCTION provgate.notify_lockouts_changed();
 
 COMMIT;

@@ -27,8 +27,14 @@ public:
     invalidator(pqxx::connection_base& cx, device_cache& cache)
         : pqxx::notification_receiver(cx, cache_channel), cache_(cache) {}
 
+    // Set by a "lockouts" notification: the list is read again once the
+    // notifications are processed (no query may run inside this call).
+    bool lockouts_changed = false;
+
     void operator()(const std::string& payload, int) override {
-        if (const auto ids = devices_to_invalidate(payload)) {
+        if (payload == "lockouts") {
+            lockouts_changed = true;
+        } else if (const auto ids = devices_to_invalidate(payload)) {
             for (const std::int64_t id : *ids) {
                 cache_.invalidate_device(id);
             }
@@ -49,8 +55,32 @@ bool pause(const wakeup_latch& stop, int ms) {
 }
 
 
+// The addresses locked out now, through the one function the worker role
+// may call on client_lockouts.
+std::vector<lockout_list::entry> read_lockouts(pqxx::connection& cx) {
+    pqxx::nontransaction tx(cx);
+    const pqxx::result rows =
+        tx.exec("SELECT host(client_addr), seconds_left FROM "
+                "provgate.current_lockouts()");
+    const auto now = lockout_list::clock::now();
+    std::vector<lockout_list::entry> out;
+    for (const pqxx::row& row : rows) {
+        const auto addr = parse_ip(row[0].as<std::string>());
+        if (!addr) {
+            continue; // host() always gives a literal; nothing to lock
+        }
+        out.emplace_back(
+            *addr,
+            now + std::chrono::duration_cast<lockout_list::clock::duration>(
+                      std::chrono::duration<double>(row[1].as<double>())));
+    }
+    return out;
+}
+
+
 // Listens until the connection fails, the settings change or stop fires.
-void listen_once(device_cache& cache, const database_settings& db,
+void listen_once(device_cache& cache, lockout_list& lockouts,
+                 const database_settings& db,
                  const std::function<database_settings()>& database,
                  const wakeup_latch& stop) {
     pqxx::connection cx(with_timeouts(db.dsn));
@@ -66,6 +96,7 @@ void listen_once(device_cache& cache, const database_settings& db,
     // server process is how that shows.
     const int backend = cx.backendpid();
     cache.set_live(true);
+    lockouts.replace(read_lockouts(cx));
     PROVGATE_LOG(info) << "device cache live, listening for changes";
 
     for (;;) {
@@ -79,6 +110,10 @@ void listen_once(device_cache& cache, const database_settings& db,
         }
         if (fds[0].revents != 0) {
             cx.get_notifs();
+        }
+        if (receiver.lockouts_changed) {
+            receiver.lockouts_changed = false;
+            lockouts.replace(read_lockouts(cx));
         }
         if (!cx.is_open()) {
             throw pqxx::broken_connection("connection lost");
@@ -100,7 +135,7 @@ void listen_once(device_cache& cache, const database_settings& db,
 } // namespace
 
 
-void run_cache_listener(device_cache& cache,
+void run_cache_listener(device_cache& cache, lockout_list& lockouts,
                         const std::function<database_settings()>& database,
                         const wakeup_latch& stop) {
     bool failing = false;
@@ -108,13 +143,14 @@ void run_cache_listener(device_cache& cache,
         const database_settings db = database();
         if (!db.read_dsn.empty()) {
             cache.set_live(false);
+            lockouts.set_unknown();
             if (!pause(stop, check_interval_ms)) {
                 break;
             }
             continue;
         }
         try {
-            listen_once(cache, db, database, stop);
+            listen_once(cache, lockouts, db, database, stop);
             failing = false;
         } catch (const std::exception& e) {
             if (!failing) {
@@ -130,11 +166,13 @@ void run_cache_listener(device_cache& cache,
             failing = true;
         }
         cache.set_live(false);
+        lockouts.set_unknown();
         if (!pause(stop, 1000)) {
             break;
         }
     }
     cache.set_live(false);
+    lockouts.set_unknown();
 }
 
 } // namespace provgate

@@ -456,14 +456,15 @@ response handler::handle(const settings& s, const request& req) {
     try {
         // A locked-out address gets the common 404 before its request is
         // looked at: it can no longer tell a good guess from a bad one.
-        if (client_locked_out(db_, s.cfg.lockout, req.client_addr)) {
+        if (client_locked_out(db_, lockouts_, s.cfg.lockout, req.client_addr)) {
             metrics().count_locked_out_request();
             f.result = outcome::locked_out;
             r = not_found();
         } else {
             r = serve(db_, cache_, s, req, f);
         }
-        note_outcome(db_, s.cfg.lockout, req.client_addr, f.result, f.mac);
+        note_outcome(db_, lockouts_, s.cfg.lockout, req.client_addr, f.result,
+                     f.mac);
     } catch (const database_unavailable&) {
         f.result = outcome::database_unavailable;
         r = service_unavailable();

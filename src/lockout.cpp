@@ -35,21 +35,60 @@ bool lockout_exempt(const lockout_settings& settings, std::string_view addr) {
 }
 
 
-bool client_locked_out(store& db, const lockout_settings& settings,
+std::optional<bool> lockout_list::locked(const ip_bytes& addr,
+                                         clock::time_point now) const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (!live_) {
+        return std::nullopt;
+    }
+    for (const auto& [locked_addr, until] : entries_) {
+        if (locked_addr == addr && until > now) {
+            return true;
+        }
+    }
+    return false;
+}
+
+
+void lockout_list::replace(std::vector<entry> entries) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    entries_ = std::move(entries);
+    live_ = true;
+}
+
+
+void lockout_list::add(const ip_bytes& addr, clock::time_point until) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    entries_.emplace_back(addr, until);
+}
+
+
+void lockout_list::set_unknown() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    live_ = false;
+    entries_.clear();
+}
+
+
+bool client_locked_out(store& db, const lockout_list& list,
+                       const lockout_settings& settings,
                        const std::string& addr) {
     // An address that is not a literal IP (a Unix socket peer) cannot be
     // counted, so it cannot be locked either.
-    if (!settings.enabled || !parse_ip(addr) ||
-        lockout_exempt(settings, addr)) {
+    const auto ip = parse_ip(addr);
+    if (!settings.enabled || !ip || lockout_exempt(settings, addr)) {
         return false;
+    }
+    if (const auto known = list.locked(*ip)) {
+        return *known;
     }
     return db.client_locked(addr);
 }
 
 
-void note_outcome(store& db, const lockout_settings& settings,
-                  const std::string& addr, outcome result,
-                  const std::string& mac) {
+void note_outcome(store& db, lockout_list& list,
+                  const lockout_settings& settings, const std::string& addr,
+                  outcome result, const std::string& mac) {
     if (!counts_as_failure(result)) {
         return;
     }
@@ -71,6 +110,9 @@ void note_outcome(store& db, const lockout_settings& settings,
         addr, to_string(result), decoy ? 1 : settings.max_failures,
         settings.window_seconds, settings.duration_seconds);
     if (locked) {
+        list.add(*parse_ip(addr),
+                 lockout_list::clock::now() +
+                     std::chrono::seconds(settings.duration_seconds));
         metrics().count_lockout();
         PROVGATE_LOG(warning)
             << "client locked out reason=" << to_string(result)

@@ -206,11 +206,9 @@ int main(int argc, char** argv) {
     provgate::device_cache cache(
         static_cast<std::size_t>(cfg.lookup_cache.max_entries),
         std::chrono::seconds(cfg.lookup_cache.ttl_seconds));
-    std::thread listener_thread;
-    if (cfg.lookup_cache.max_entries > 0) {
-        listener_thread = std::thread(
-            [&] { provgate::run_cache_listener(cache, database, stop); });
-    }
+    provgate::lockout_list lockouts;
+    std::thread listener_thread(
+        [&] { provgate::run_cache_listener(cache, lockouts, database, stop); });
     provgate::audit_queue audit(static_cast<std::size_t>(cfg.audit.queue_rows));
     std::thread audit_thread([&] {
         provgate::run_audit_writer(
@@ -235,8 +233,8 @@ int main(int argc, char** argv) {
                 fd, owned, cfg.threads,
                 [&] {
                     auto db = std::make_shared<provgate::store>(cfg.database);
-                    auto h =
-                        std::make_shared<provgate::handler>(*db, cache, audit);
+                    auto h = std::make_shared<provgate::handler>(
+                        *db, cache, lockouts, audit);
                     return [db, h, &current](const provgate::request& req) {
                         const settings_ptr s = current.load();
                         db->configure(s->cfg.database);

@@ -200,3 +200,30 @@ TEST_CASE("mistakes in the lockout section name the line and the key") {
               .find("key \"lockout.window\": unrecognized key") !=
           std::string::npos);
 }
+
+
+TEST_CASE("lockout_list answers only while live, and only until the end") {
+    using provgate::lockout_list;
+    const auto t0 = lockout_list::clock::time_point{};
+    const auto guesser = *provgate::parse_ip("192.0.2.7");
+    const auto phone = *provgate::parse_ip("192.0.2.8");
+
+    lockout_list list;
+    CHECK_FALSE(list.locked(guesser, t0).has_value()); // ask the database
+
+    list.replace({{guesser, t0 + std::chrono::seconds(900)}});
+    REQUIRE(list.locked(guesser, t0));
+    CHECK(*list.locked(guesser, t0));
+    CHECK_FALSE(*list.locked(phone, t0));
+    CHECK_FALSE(*list.locked(guesser, t0 + std::chrono::seconds(900)));
+
+    list.add(phone, t0 + std::chrono::seconds(60));
+    CHECK(*list.locked(phone, t0 + std::chrono::seconds(59)));
+
+    // Cleared by the operator: the list read again no longer has it.
+    list.replace({});
+    CHECK_FALSE(*list.locked(guesser, t0));
+
+    list.set_unknown();
+    CHECK_FALSE(list.locked(phone, t0).has_value());
+}

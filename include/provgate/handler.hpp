@@ -6,6 +6,7 @@
 #include "provgate/config.hpp"
 #include "provgate/device_cache.hpp"
 #include "provgate/http.hpp"
+#include "provgate/lockout.hpp"
 #include "provgate/render.hpp"
 #include "provgate/request.hpp"
 #include "provgate/store.hpp"
@@ -25,11 +26,13 @@ struct settings {
 std::shared_ptr<const settings> load_settings(const std::string& path);
 
 // Serves provisioning requests for one worker thread, with that thread's
-// database connection and the process's device cache and audit queue.
+// database connection and the process's device cache, lockout list and
+// audit queue.
 class handler {
 public:
-    handler(store& db, device_cache& cache, audit_queue& audit)
-        : db_(db), cache_(cache), audit_(audit) {}
+    handler(store& db, device_cache& cache, lockout_list& lockouts,
+            audit_queue& audit)
+        : db_(db), cache_(cache), lockouts_(lockouts), audit_(audit) {}
 
     // Answers one request, writes its access-log line and queues its audit
     // row. Never throws: every failure becomes a response.
@@ -38,6 +41,7 @@ public:
 private:
     store& db_;
     device_cache& cache_;
+    lockout_list& lockouts_;
     audit_queue& audit_;
 };
 

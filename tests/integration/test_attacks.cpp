@@ -109,7 +109,7 @@ TEST_CASE("failed fetches lock the address out, and only that address") {
     const auto cleared = s.ctl("lockouts clear --addr " + guesser);
     CHECK(cleared.status == 0);
     CHECK(cleared.err.find("cleared 1 address") != std::string::npos);
-    CHECK(s.fetch(good, from(guesser)).status == 200);
+    CHECK(s.fetch_until(200, good, from(guesser)).status == 200);
     CHECK(s.ctl("lockouts clear --addr " + guesser).status == 1);
     CHECK(s.ctl("lockouts clear --addr not-an-ip").status == 1);
 }
@@ -225,6 +225,9 @@ TEST_CASE("the worker's role reaches the lockout only through its functions") {
     stack& s = stack::get();
     CHECK(s.sql_as("provgate_worker",
                    "SELECT provgate.client_locked('192.0.2.1')")
+              .status == 0);
+    CHECK(s.sql_as("provgate_worker",
+                   "SELECT count(*) FROM provgate.current_lockouts()")
               .status == 0);
     for (const char* forbidden : {
              "SELECT * FROM provgate.client_lockouts",

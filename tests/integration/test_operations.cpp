@@ -444,3 +444,35 @@ TEST_CASE("with the database stopped under load phones get only 503s, "
     CHECK(after.requests > 0);
     CHECK(after.failed() == 0);
 }
+
+
+TEST_CASE("a lockout and its clearing reach every worker process") {
+    stack& s = ops_stack();
+    const std::string good = s.add_device("001565000611") + "001565000611.cfg";
+    const std::string guess =
+        "/prov/" + std::string(42, 'A') + "Q/001565000611.cfg";
+    fetch_options guesser;
+    guesser.source_addr = "127.0.0.51";
+    fetch_options plain_guesser = guesser;
+    plain_guesser.plain_http = true;
+
+    // Five guesses (the test stack's lockout.max_failures), spread over
+    // both workers by nginx.
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(s.fetch(guess, guesser).status == 404);
+    }
+    // Within a second both workers refuse the address, each from its own
+    // list; nginx spreads the requests over both.
+    REQUIRE(s.fetch_until(404, good, guesser).status == 404);
+    std::this_thread::sleep_for(1s);
+    for (int i = 0; i < 10; ++i) {
+        CHECK(s.fetch(good, i % 2 ? guesser : plain_guesser).status == 404);
+    }
+
+    REQUIRE(s.ctl("lockouts clear --addr 127.0.0.51").status == 0);
+    REQUIRE(s.fetch_until(200, good, guesser).status == 200);
+    std::this_thread::sleep_for(1s);
+    for (int i = 0; i < 10; ++i) {
+        CHECK(s.fetch(good, i % 2 ? guesser : plain_guesser).status == 200);
+    }
+}
