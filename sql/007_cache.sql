@@ -111,4 +111,38 @@ CREATE TRIGGER client_lockouts_notify
     ON provgate.client_lockouts
     FOR EACH STATEMENT EXECUTE FUNCTION provgate.notify_lockouts_changed();
 
+-- The Plug-and-Play window of version 3 closed once per audit statement
+-- instead of once per row: the workers now write their audit rows in
+-- batches (one COPY each), and the row trigger ran an UPDATE of devices for
+-- every file served, which cost more than the insert itself.
+DROP TRIGGER fetch_audit_pnp_close ON provgate.fetch_audit;
+DROP FUNCTION provgate.pnp_close_window();
+
+CREATE FUNCTION provgate.pnp_close_windows()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE provgate.devices AS d
+    SET pnp_window_until = NULL
+    WHERE d.pnp_window_until IS NOT NULL
+      AND d.pnp_answered_at IS NOT NULL
+      AND d.id IN (SELECT n.device_id
+                   FROM new_rows AS n
+                   WHERE n.outcome = 'served'
+                     AND n.device_id IS NOT NULL
+                     AND NOT n.legacy);
+    RETURN NULL;
+END
+$$;
+
+REVOKE ALL ON FUNCTION provgate.pnp_close_windows() FROM PUBLIC;
+
+CREATE TRIGGER fetch_audit_pnp_close
+    AFTER INSERT ON provgate.fetch_audit
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION provgate.pnp_close_windows();
+
 COMMIT;

@@ -362,9 +362,9 @@ http_result stack::fetch(const std::string& path, const fetch_options& opts) {
 
 
 http_result stack::fetch_until(int status, const std::string& path,
-                               const fetch_options& opts) {
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(1);
+                               const fetch_options& opts,
+                               std::chrono::milliseconds within) {
+    const auto deadline = std::chrono::steady_clock::now() + within;
     for (;;) {
         http_result r = fetch(path, opts);
         if (r.status == status || std::chrono::steady_clock::now() > deadline) {

@@ -5,6 +5,7 @@
 // binary by deploy/stack on free loopback ports, and fetched from with
 // libcurl as a phone would.
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -67,11 +68,13 @@ public:
     // GET (or opts.method) of a path such as "/prov/<token>/<file>".
     http_result fetch(const std::string& path, const fetch_options& opts = {});
 
-    // Fetches path until it answers status, for at most one second: the
-    // time a change made in PostgreSQL may take to reach the workers'
-    // device caches. Returns the last answer.
-    http_result fetch_until(int status, const std::string& path,
-                            const fetch_options& opts = {});
+    // Fetches path until it answers status, for at most within: by
+    // default one second, the time a change made in PostgreSQL may take
+    // to reach the workers' device caches. Returns the last answer.
+    http_result
+    fetch_until(int status, const std::string& path,
+                const fetch_options& opts = {},
+                std::chrono::milliseconds within = std::chrono::seconds(1));
 
     // Runs provgatectl with the stack's configuration and admin role.
     command_result ctl(const std::string& args);

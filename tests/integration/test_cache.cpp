@@ -130,18 +130,9 @@ TEST_CASE("while PostgreSQL is away the cache is off: no file is served "
                                      "notifications are heard again")
               .find("device cache off") != std::string::npos);
 
-    // Back: the listener reconnects within a second or two, lookups work
-    // at once.
-    http_result back;
-    const auto started = clock_type::now();
-    while (clock_type::now() - started < 10s) {
-        back = s.fetch(file);
-        if (back.status == 200) {
-            break;
-        }
-        std::this_thread::sleep_for(50ms);
-    }
-    CHECK(back.status == 200);
+    // Back: lookups work at once, the listener reconnects within a second
+    // or two.
+    CHECK(s.fetch_until(200, file, {}, 10s).status == 200);
 }
 
 
@@ -189,16 +180,7 @@ TEST_CASE("a full audit queue refuses files with 503 and loses no row") {
 
     // Once the lock is gone, files are served again and every one that was
     // served has its row: the first fetch, those of the loop, the last.
-    http_result again;
-    const auto waiting = clock_type::now();
-    while (clock_type::now() - waiting < 10s) {
-        again = s.fetch(file);
-        if (again.status == 200) {
-            break;
-        }
-        std::this_thread::sleep_for(100ms);
-    }
-    REQUIRE(again.status == 200);
+    REQUIRE(s.fetch_until(200, file, {}, 10s).status == 200);
     CHECK(s.sql("SELECT count(*) FROM provgate.fetch_audit WHERE mac = '" +
                 mac + "' AND status = 200") ==
           std::to_string(1 + served + 1) + "\n");

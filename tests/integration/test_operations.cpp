@@ -476,3 +476,35 @@ TEST_CASE("a lockout and its clearing reach every worker process") {
         CHECK(s.fetch(good, i % 2 ? guesser : plain_guesser).status == 200);
     }
 }
+
+
+TEST_CASE("a revocation reaches the device caches of every worker process "
+          "within a second") {
+    stack& s = ops_stack();
+    const std::string file = s.add_device("001565000612") + "001565000612.cfg";
+    const auto hits = [&](int worker) {
+        const std::string metrics = status_page(s, worker, "/metrics");
+        const std::string name =
+            "\nprovgate_cache_lookups_total{result=\"hit\"} ";
+        const std::size_t at = metrics.find(name);
+        return at == std::string::npos
+                   ? -1L
+                   : std::stol(metrics.substr(at + name.size()));
+    };
+    // nginx spreads the fetches over both workers, until each has served
+    // the device from its cache.
+    const long before[] = {hits(1), hits(2)};
+    int fetched = 0;
+    while ((hits(1) == before[0] || hits(2) == before[1]) && fetched < 50) {
+        REQUIRE(s.fetch(file).status == 200);
+        ++fetched;
+    }
+    REQUIRE(hits(1) > before[0]);
+    REQUIRE(hits(2) > before[1]);
+
+    REQUIRE(s.ctl("revoke --mac 001565000612").status == 0);
+    std::this_thread::sleep_for(1s);
+    for (int i = 0; i < 10; ++i) {
+        CHECK(s.fetch(file).status == 404);
+    }
+}

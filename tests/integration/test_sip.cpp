@@ -585,8 +585,9 @@ TEST_CASE("plug-and-play hands a fresh URL to a MAC inside its window") {
     CHECK(fetched.status == 200);
     CHECK(fetched.body.find("account.1.password = pw-pnp1\n") !=
           std::string::npos);
-    // That fetch closed the window: the phone (or anyone) asking again
-    // gets nothing.
+    // That fetch closed the window, once its audit row was written: the
+    // phone (or anyone) asking again gets nothing.
+    s.wait_for_audit();
     CHECK(s.sql("SELECT pnp_window_until IS NULL FROM provgate.devices "
                 "WHERE mac = '001565000801'") == "t\n");
     CHECK(ask_for_url("pnp-closed", "MAC%3a001565000801", false).status == 0);
