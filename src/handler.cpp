@@ -42,6 +42,7 @@ struct fetch {
 struct context {
     store& db;
     device_cache& cache;
+    lookup_batcher& lookups;
     const settings& s;
     const request& req;
     file_match match;
@@ -217,7 +218,7 @@ std::optional<device_record> find_by_token(context& c,
     }
     metrics().count_cache_lookup(false);
     const std::uint64_t generation = c.cache.generation();
-    auto found = c.db.find_by_token(digest);
+    auto found = c.lookups.find(digest);
     if (found) {
         c.cache.put(digest, *found, generation);
     }
@@ -261,8 +262,8 @@ outcome check_device(const std::string& token, context& c) {
 }
 
 
-response serve(store& db, device_cache& cache, const settings& s,
-               const request& req, fetch& f) {
+response serve(store& db, device_cache& cache, lookup_batcher& lookups,
+               const settings& s, const request& req, fetch& f) {
     const bool put = req.method == "PUT";
     if (req.method != "GET" && req.method != "HEAD" && !put) {
         f.result = outcome::method_not_allowed;
@@ -293,6 +294,7 @@ response serve(store& db, device_cache& cache, const settings& s,
 
     context c{db,
               cache,
+              lookups,
               s,
               req,
               std::move(*match),
@@ -461,7 +463,7 @@ response handler::handle(const settings& s, const request& req) {
             f.result = outcome::locked_out;
             r = not_found();
         } else {
-            r = serve(db_, cache_, s, req, f);
+            r = serve(db_, cache_, lookups_, s, req, f);
         }
         note_outcome(db_, lockouts_, s.cfg.lockout, req.client_addr, f.result,
                      f.mac);

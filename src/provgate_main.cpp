@@ -10,6 +10,7 @@
 #include "provgate/fcgi_server.hpp"
 #include "provgate/handler.hpp"
 #include "provgate/log.hpp"
+#include "provgate/lookup_batcher.hpp"
 #include "provgate/metrics.hpp"
 #include "provgate/status_server.hpp"
 
@@ -209,6 +210,7 @@ int main(int argc, char** argv) {
     provgate::lockout_list lockouts;
     std::thread listener_thread(
         [&] { provgate::run_cache_listener(cache, lockouts, database, stop); });
+    provgate::lookup_batcher lookups(database);
     provgate::audit_queue audit(static_cast<std::size_t>(cfg.audit.queue_rows));
     std::thread audit_thread([&] {
         provgate::run_audit_writer(
@@ -234,7 +236,7 @@ int main(int argc, char** argv) {
                 [&] {
                     auto db = std::make_shared<provgate::store>(cfg.database);
                     auto h = std::make_shared<provgate::handler>(
-                        *db, cache, lockouts, audit);
+                        *db, cache, lookups, lockouts, audit);
                     return [db, h, &current](const provgate::request& req) {
                         const settings_ptr s = current.load();
                         db->configure(s->cfg.database);

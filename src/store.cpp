@@ -185,11 +185,14 @@ struct store::state {
 namespace {
 
 void prepare_lookups(pqxx::connection& cx) {
-    cx.prepare("find_by_token", std::string(device_select) +
-                                    "WHERE d.token_hash = decode($1, 'hex')");
-    cx.prepare("find_by_pending",
-               std::string(device_select) +
-                   "WHERE d.pending_token_hash = decode($1, 'hex')");
+    // $1 is a text array of hex digests. Both columns are unique, so each
+    // lookup is two index probes (a BitmapOr), however many tokens.
+    cx.prepare("find_by_tokens", std::string(device_select) + R"(
+WHERE d.token_hash = ANY (ARRAY(SELECT decode(h, 'hex')
+                               FROM unnest($1::text[]) AS h))
+   OR d.pending_token_hash = ANY (ARRAY(SELECT decode(h, 'hex')
+                                       FROM unnest($1::text[]) AS h))
+)");
     cx.prepare("find_by_mac", std::string(device_select) + "WHERE d.mac = $1");
 }
 
@@ -305,16 +308,26 @@ store::store(const database_settings& db)
 store::~store() = default;
 
 
-std::optional<device_record> store::find_by_token(const token_digest& digest) {
+std::vector<device_record>
+store::find_by_tokens(const std::vector<token_digest>& digests) {
+    // An array literal of hex digits needs no quoting: "{ab12...,cd34...}".
+    std::string array = "{";
+    for (const token_digest& digest : digests) {
+        if (array.size() > 1) {
+            array += ',';
+        }
+        array += to_hex(digest);
+    }
+    array += '}';
     return guarded(*state_, state_->lookups(), [&](pqxx::connection& cx) {
         pqxx::nontransaction tx(cx);
-        auto found =
-            first_device(tx.exec_prepared("find_by_token", to_hex(digest)));
-        // A rotated device's new token, before its first use: a second
-        // probe, paid only by tokens that are not current.
-        return found ? found
-                     : first_device(
-                           tx.exec_prepared("find_by_pending", to_hex(digest)));
+        const pqxx::result rows = tx.exec_prepared("find_by_tokens", array);
+        std::vector<device_record> out;
+        out.reserve(rows.size());
+        for (const pqxx::row& row : rows) {
+            out.push_back(row_to_device(row));
+        }
+        return out;
     });
 }
 

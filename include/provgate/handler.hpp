@@ -7,6 +7,7 @@
 #include "provgate/device_cache.hpp"
 #include "provgate/http.hpp"
 #include "provgate/lockout.hpp"
+#include "provgate/lookup_batcher.hpp"
 #include "provgate/render.hpp"
 #include "provgate/request.hpp"
 #include "provgate/store.hpp"
@@ -26,13 +27,14 @@ struct settings {
 std::shared_ptr<const settings> load_settings(const std::string& path);
 
 // Serves provisioning requests for one worker thread, with that thread's
-// database connection and the process's device cache, lockout list and
-// audit queue.
+// database connection and the process's device cache, token lookups,
+// lockout list and audit queue.
 class handler {
 public:
-    handler(store& db, device_cache& cache, lockout_list& lockouts,
-            audit_queue& audit)
-        : db_(db), cache_(cache), lockouts_(lockouts), audit_(audit) {}
+    handler(store& db, device_cache& cache, lookup_batcher& lookups,
+            lockout_list& lockouts, audit_queue& audit)
+        : db_(db), cache_(cache), lookups_(lookups), lockouts_(lockouts),
+          audit_(audit) {}
 
     // Answers one request, writes its access-log line and queues its audit
     // row. Never throws: every failure becomes a response.
@@ -41,6 +43,7 @@ public:
 private:
     store& db_;
     device_cache& cache_;
+    lookup_batcher& lookups_;
     lockout_list& lockouts_;
     audit_queue& audit_;
 };

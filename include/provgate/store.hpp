@@ -92,9 +92,12 @@ public:
     store(const store&) = delete;
     store& operator=(const store&) = delete;
 
-    // The device holding this token hash, as its current or its pending
-    // token. Throws database_unavailable.
-    std::optional<device_record> find_by_token(const token_digest& digest);
+    // The devices holding any of these token hashes, as their current or
+    // their pending token, in no particular order: lookup_batcher.hpp
+    // looks up the tokens of concurrent requests in one query. Throws
+    // database_unavailable.
+    std::vector<device_record>
+    find_by_tokens(const std::vector<token_digest>& digests);
 
     // The device with this MAC, for the legacy shared layout. Throws
     // database_unavailable.
