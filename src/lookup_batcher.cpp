@@ -3,6 +3,7 @@
 #include "provgate/lookup_batcher.hpp"
 
 #include "provgate/log.hpp"
+#include "provgate/metrics.hpp"
 #include "provgate/request.hpp"
 
 #include <algorithm>
@@ -78,6 +79,7 @@ void lookup_batcher::run() {
         bool failed = false;
         try {
             db.configure(database_());
+            metrics().count_lookup_query();
             found = db.find_by_tokens(digests);
         } catch (const database_unavailable&) {
             failed = true; // store logged the outage

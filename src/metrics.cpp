@@ -146,6 +146,11 @@ std::string metrics_registry::render() const {
         << '\n';
     out << "provgate_cache_lookups_total{result=\"miss\"} "
         << cache_misses_.load() << '\n';
+
+    family(out, "provgate_lookup_queries_total", "counter",
+           "Queries for the token lookups that missed the cache; each "
+           "serves every request that waited for one.");
+    out << "provgate_lookup_queries_total " << lookup_queries_.load() << '\n';
     return out.str();
 }
 
@@ -172,6 +177,11 @@ void metrics_registry::count_audit_lost(std::uint64_t rows) {
 
 void metrics_registry::count_cache_lookup(bool hit) {
     ++(hit ? cache_hits_ : cache_misses_);
+}
+
+
+void metrics_registry::count_lookup_query() {
+    ++lookup_queries_;
 }
 
 

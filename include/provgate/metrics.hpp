@@ -49,6 +49,9 @@ public:
     // A token lookup answered by device_cache, or sent to the database.
     void count_cache_lookup(bool hit);
 
+    // One query of lookup_batcher, for however many tokens.
+    void count_lookup_query();
+
     // Requests being served right now, for the in-flight gauge.
     void request_started();
     void request_finished();
@@ -76,6 +79,7 @@ private:
     std::atomic<std::uint64_t> audit_lost_{0};
     std::atomic<std::uint64_t> cache_hits_{0};
     std::atomic<std::uint64_t> cache_misses_{0};
+    std::atomic<std::uint64_t> lookup_queries_{0};
 };
 
 // The process-wide registry.

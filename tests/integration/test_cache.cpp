@@ -9,8 +9,10 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <thread>
+#include <vector>
 
 using provgate::testing::fetch_options;
 using provgate::testing::http_result;
@@ -184,4 +186,50 @@ TEST_CASE("a full audit queue refuses files with 503 and loses no row") {
     CHECK(s.sql("SELECT count(*) FROM provgate.fetch_audit WHERE mac = '" +
                 mac + "' AND status = 200") ==
           std::to_string(1 + served + 1) + "\n");
+}
+
+
+TEST_CASE("phones fetching at once, their lookups batched, each get their "
+          "own file") {
+    stack& s = stack::get();
+    constexpr int phones = 40;
+    std::vector<std::string> macs;
+    std::vector<std::string> files;
+    for (int i = 0; i < phones; ++i) {
+        char mac[13];
+        std::snprintf(mac, sizeof(mac), "0015650c01%02x", i);
+        macs.emplace_back(mac);
+        files.push_back(s.add_device(mac) + mac + ".cfg");
+    }
+    const std::string before = metrics_of(s);
+
+    std::vector<http_result> results(phones);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < phones; ++i) {
+        threads.emplace_back([&, i] { results[i] = s.fetch(files[i]); });
+    }
+    for (std::thread& t : threads) {
+        t.join();
+    }
+
+    // A lookup answered with another device's row would hand out another
+    // phone's password: each body must be its own phone's alone.
+    for (int i = 0; i < phones; ++i) {
+        CAPTURE(macs[i]);
+        CHECK(results[i].status == 200);
+        CHECK(results[i].body.find("pw-x" + macs[i] + "\n") !=
+              std::string::npos);
+        CHECK(results[i].body.find("pw-x0015650c01") ==
+              results[i].body.rfind("pw-x0015650c01"));
+    }
+    const std::string after = metrics_of(s);
+    const long misses =
+        sample(after, "provgate_cache_lookups_total{result=\"miss\"}") -
+        sample(before, "provgate_cache_lookups_total{result=\"miss\"}");
+    const long queries = sample(after, "provgate_lookup_queries_total") -
+                         sample(before, "provgate_lookup_queries_total");
+    MESSAGE(misses << " token lookups in " << queries << " queries");
+    CHECK(misses >= phones);
+    CHECK(queries >= 1);
+    CHECK(queries <= misses);
 }
