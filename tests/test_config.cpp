@@ -501,3 +501,33 @@ TEST_CASE("require_client_cert_vendors takes known vendor keys only") {
           scalar + ":4:30: key \"require_client_cert_vendors\": expected a "
                    "list of vendor keys such as [yealink, polycom]");
 }
+
+
+TEST_CASE("the cache and audit sections load, with their defaults and "
+          "limits") {
+    const temp_dir dir;
+    const config defaults =
+        load_config(dir.write("minimal.yaml", minimal_file));
+    CHECK(defaults.lookup_cache.max_entries == 20000);
+    CHECK(defaults.lookup_cache.ttl_seconds == 10);
+    CHECK(defaults.audit.queue_rows == 50000);
+    CHECK(defaults.audit.drain_seconds == 10);
+
+    const std::string text =
+        replace_line(minimal_file, "templates_dir: /srv/templates",
+                     "templates_dir: /srv/templates\n"
+                     "lookup_cache: {max_entries: 0, ttl_seconds: 2}\n"
+                     "audit: {queue_rows: 10, drain_seconds: 0}");
+    const config set = load_config(dir.write("set.yaml", text));
+    CHECK(set.lookup_cache.max_entries == 0);
+    CHECK(set.lookup_cache.ttl_seconds == 2);
+    CHECK(set.audit.queue_rows == 10);
+    CHECK(set.audit.drain_seconds == 0);
+
+    const std::string bad = dir.write(
+        "bad.yaml",
+        replace_line(minimal_file, "templates_dir: /srv/templates",
+                     "templates_dir: /srv/templates\naudit:\n  queue_rows: 0"));
+    CHECK(load_error(bad) == bad + ":5:15: key \"audit.queue_rows\": expected "
+                                   "an integer from 1 to 10000000");
+}
