@@ -1,7 +1,9 @@
-// The worker's queries. Each is a prepared statement on the thread's own
-// connection; the worker's role may read devices and sip_accounts and insert
-// audit rows, nothing else (sql/002_roles.sql). With a read_dsn the lookups
-// go to a hot standby on a second connection, the inserts to the primary.
+// The worker's queries. Each is a prepared statement on the connection of
+// the store that runs it (a request thread's, the lookup thread's, the
+// audit thread's); the worker's role may read devices and sip_accounts,
+// insert audit rows and call the functions of sql/004 and sql/006, nothing
+// else (sql/002_roles.sql). With a read_dsn the lookups go to a hot standby
+// on a second connection, everything else to the primary.
 
 #include "provgate/store.hpp"
 
@@ -197,9 +199,10 @@ WHERE d.token_hash = ANY (ARRAY(SELECT decode(h, 'hex')
 }
 
 
-// The primary also takes the lockout and device-state functions of
-// sql/004_attack.sql: they write, and a lockout must not lag behind.
-void prepare_audit(pqxx::connection& cx) {
+// The primary takes the lockout and device-state functions of
+// sql/004_attack.sql and sql/006_identity.sql: they write, and a lockout
+// must not lag behind. (Audit rows go by COPY, which needs no statement.)
+void prepare_primary(pqxx::connection& cx) {
     cx.prepare("client_locked", "SELECT provgate.client_locked($1::inet)");
     cx.prepare("note_failure",
                "SELECT provgate.note_failure($1::inet, $2, $3, $4, $5)");
@@ -211,12 +214,6 @@ void prepare_audit(pqxx::connection& cx) {
                "SELECT provgate.promote_token($1, decode($2, 'hex'))");
     cx.prepare("note_identity", "SELECT provgate.note_identity($1, $2, $3, "
                                 "$4::inet, $5, $6)");
-    cx.prepare("record_fetch", R"(
-INSERT INTO provgate.fetch_audit
-    (client_addr, method, file, token_prefix, mac, device_id, vendor,
-     status, outcome, legacy, user_agent, request_id)
-VALUES ($1::inet, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-)");
 }
 
 
@@ -244,7 +241,7 @@ pqxx::connection& open_connection(store::state& st, link& l) {
         prepare_lookups(*cx);
     }
     if (&l == &st.primary) {
-        prepare_audit(*cx);
+        prepare_primary(*cx);
     }
     l.cx = std::move(cx);
     return *l.cx;
@@ -336,24 +333,6 @@ std::optional<device_record> store::find_by_mac(const std::string& mac) {
     return guarded(*state_, state_->lookups(), [&](pqxx::connection& cx) {
         pqxx::nontransaction tx(cx);
         return first_device(tx.exec_prepared("find_by_mac", mac));
-    });
-}
-
-
-void store::record_fetch(const audit_record& r) {
-    guarded(*state_, state_->primary, [&](pqxx::connection& cx) {
-        // libpqxx 6.4 has no std::optional parameters: NULL is a null
-        // const char*.
-        const std::string device_id =
-            r.device_id ? std::to_string(*r.device_id) : "";
-        pqxx::nontransaction tx(cx);
-        tx.exec_prepared("record_fetch", null_if_empty(r.client_addr), r.method,
-                         r.file, null_if_empty(r.token_prefix),
-                         null_if_empty(r.mac), null_if_empty(device_id),
-                         null_if_empty(r.vendor), r.status, r.outcome, r.legacy,
-                         null_if_empty(r.user_agent),
-                         null_if_empty(r.request_id));
-        return 0;
     });
 }
 

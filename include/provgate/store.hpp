@@ -103,9 +103,6 @@ public:
     // database_unavailable.
     std::optional<device_record> find_by_mac(const std::string& mac);
 
-    // Inserts one audit row. Throws database_unavailable.
-    void record_fetch(const audit_record& record);
-
     // Inserts audit rows in one COPY: all of them or, on failure, none.
     // Throws database_unavailable.
     void record_fetches(const std::vector<audit_record>& records);
