@@ -21,6 +21,32 @@ constexpr std::chrono::milliseconds collect_time{50};
 // How long the writer waits before it tries a failed batch again.
 constexpr std::chrono::milliseconds retry_delay{200};
 
+
+// A batch that PostgreSQL refused for a row's contents, written again one
+// row at a time; the rows refused again are counted and logged as lost.
+void write_one_by_one(store& db, const std::vector<audit_record>& batch) {
+    std::size_t lost = 0;
+    std::string reason;
+    for (const audit_record& row : batch) {
+        try {
+            db.record_fetches({row});
+            metrics().count_audit_written(1);
+        } catch (const std::exception& e) {
+            // database_unavailable too: the batch is not kept for a
+            // database that refused it once already.
+            ++lost;
+            reason = e.what();
+        }
+    }
+    metrics().audit_queued(-static_cast<std::int64_t>(batch.size()));
+    if (lost > 0) {
+        metrics().count_audit_lost(lost);
+        PROVGATE_LOG(error)
+            << "audit rows refused by the database rows=" << lost
+            << " reason=\"" << sanitize(reason, 200) << "\"";
+    }
+}
+
 } // namespace
 
 
@@ -114,14 +140,12 @@ void run_audit_writer(audit_queue& queue,
             continue;
         } catch (const database_unavailable&) {
             // store logged the outage; the rows wait for the database.
-        } catch (const std::exception& e) {
-            // A row the server refuses (it should never happen: every field
-            // is sanitized) must not hold up the rows behind it for ever.
-            metrics().count_audit_lost(batch.size());
-            metrics().audit_queued(-static_cast<std::int64_t>(batch.size()));
-            PROVGATE_LOG(error)
-                << "audit rows refused by the database rows=" << batch.size()
-                << " reason=\"" << sanitize(e.what(), 200) << "\"";
+        } catch (const audit_rejected&) {
+            // A row the server refuses for its contents (it should never
+            // happen: every field is sanitized) must not hold up the rows
+            // behind it for ever: the batch goes again row by row, and
+            // only the refused rows are lost.
+            write_one_by_one(db, batch);
             continue;
         }
 

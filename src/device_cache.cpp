@@ -53,7 +53,10 @@ void device_cache::put(const token_digest& digest, const device_record& device,
         return;
     }
     clock::time_point ends = now + ttl_;
-    if (device.state_changes_in >= 0) {
+    // Compared first in seconds: an expiry centuries away would overflow
+    // the clock's nanoseconds.
+    const std::chrono::duration<double> ttl = ttl_;
+    if (device.state_changes_in >= 0 && device.state_changes_in < ttl.count()) {
         const auto change =
             now + std::chrono::duration_cast<clock::duration>(
                       std::chrono::duration<double>(device.state_changes_in));

@@ -10,6 +10,7 @@
 #include "provgate/lockout.hpp"
 #include "provgate/log.hpp"
 #include "provgate/metrics.hpp"
+#include "provgate/network.hpp"
 #include "provgate/phones.hpp"
 #include "provgate/policy.hpp"
 #include "provgate/token_seal.hpp"
@@ -396,7 +397,9 @@ void log_access(const request& req, const response& r, const fetch& f,
 bool audit(audit_queue& queue, const request& req, const response& r,
            const fetch& f) {
     audit_record a;
-    a.client_addr = req.client_addr;
+    // The column is inet: a peer that is not a literal IP (a Unix socket)
+    // is recorded as NULL rather than making the batch fail.
+    a.client_addr = parse_ip(req.client_addr) ? req.client_addr : "";
     a.method = sanitize(req.method, 16);
     a.file = redact_uri(f.file.empty() ? req.uri : f.file);
     a.token_prefix = f.token_prefix;

@@ -293,6 +293,27 @@ auto guarded(store::state& st, link& l, Fn&& fn)
     }
 }
 
+// Streams rows into fetch_audit on tx.
+void copy_rows(pqxx::work& tx, const std::vector<audit_record>& rows) {
+    static const std::vector<std::string> columns = {
+        "client_addr", "method",    "file",       "token_prefix",
+        "mac",         "device_id", "vendor",     "status",
+        "outcome",     "legacy",    "user_agent", "request_id"};
+    pqxx::stream_to copy(tx, "provgate.fetch_audit", columns);
+    for (const audit_record& r : rows) {
+        const std::string device_id =
+            r.device_id ? std::to_string(*r.device_id) : "";
+        const std::string status = std::to_string(r.status);
+        copy << std::make_tuple(
+            null_if_empty(r.client_addr), r.method.c_str(), r.file.c_str(),
+            null_if_empty(r.token_prefix), null_if_empty(r.mac),
+            null_if_empty(device_id), null_if_empty(r.vendor), status.c_str(),
+            r.outcome.c_str(), r.legacy ? "t" : "f",
+            null_if_empty(r.user_agent), null_if_empty(r.request_id));
+    }
+    copy.complete();
+}
+
 } // namespace
 
 
@@ -338,27 +359,17 @@ std::optional<device_record> store::find_by_mac(const std::string& mac) {
 
 
 void store::record_fetches(const std::vector<audit_record>& rows) {
-    static const std::vector<std::string> columns = {
-        "client_addr", "method",    "file",       "token_prefix",
-        "mac",         "device_id", "vendor",     "status",
-        "outcome",     "legacy",    "user_agent", "request_id"};
     guarded(*state_, state_->primary, [&](pqxx::connection& cx) {
         // COPY takes a batch in one round trip and far less server time
         // than as many INSERTs; the worker's INSERT grant covers it.
         pqxx::work tx(cx);
-        pqxx::stream_to copy(tx, "provgate.fetch_audit", columns);
-        for (const audit_record& r : rows) {
-            const std::string device_id =
-                r.device_id ? std::to_string(*r.device_id) : "";
-            const std::string status = std::to_string(r.status);
-            copy << std::make_tuple(
-                null_if_empty(r.client_addr), r.method.c_str(), r.file.c_str(),
-                null_if_empty(r.token_prefix), null_if_empty(r.mac),
-                null_if_empty(device_id), null_if_empty(r.vendor),
-                status.c_str(), r.outcome.c_str(), r.legacy ? "t" : "f",
-                null_if_empty(r.user_agent), null_if_empty(r.request_id));
+        try {
+            copy_rows(tx, rows);
+        } catch (const pqxx::data_exception& e) {
+            throw audit_rejected(sanitize_reason(e.what()));
+        } catch (const pqxx::integrity_constraint_violation& e) {
+            throw audit_rejected(sanitize_reason(e.what()));
         }
-        copy.complete();
         tx.commit();
         return 0;
     });

@@ -62,10 +62,16 @@ TEST_CASE("device_cache entries end after the ttl, or sooner at the "
     expiring.state_changes_in = 2.5; // expires, or its grace ends, then
     cache.put(digest_of(2), expiring, cache.generation(), t0);
 
+    device_record far = device(3, "001565000003");
+    far.state_changes_in = 1e12; // expires in 30,000 years
+    cache.put(digest_of(3), far, cache.generation(), t0);
+
     CHECK(cache.find(digest_of(1), t0 + 9s));
+    CHECK(cache.find(digest_of(3), t0 + 9s));
     CHECK(cache.find(digest_of(2), t0 + 2s));
     CHECK_FALSE(cache.find(digest_of(2), t0 + 2500ms));
     CHECK_FALSE(cache.find(digest_of(1), t0 + 10s));
+    CHECK_FALSE(cache.find(digest_of(3), t0 + 10s));
     CHECK(cache.size() == 0);
 }
 

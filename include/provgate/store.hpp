@@ -70,6 +70,13 @@ struct audit_record {
     std::string request_id;
 };
 
+// PostgreSQL refused audit rows for their contents (a data or constraint
+// error): trying them again cannot help. what() names no value.
+class audit_rejected : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 // The database cannot be reached or refused a query; the request should be
 // answered 503. what() holds no SQL and no parameter values.
 class database_unavailable : public std::runtime_error {
@@ -104,7 +111,8 @@ public:
     std::optional<device_record> find_by_mac(const std::string& mac);
 
     // Inserts audit rows in one COPY: all of them or, on failure, none.
-    // Throws database_unavailable.
+    // Throws audit_rejected if a row's contents were refused, else
+    // database_unavailable.
     void record_fetches(const std::vector<audit_record>& records);
 
     // Switches to other DSNs or another statement timeout (after a reload);

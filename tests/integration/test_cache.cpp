@@ -233,3 +233,37 @@ TEST_CASE("phones fetching at once, their lookups batched, each get their "
     CHECK(queries >= 1);
     CHECK(queries <= misses);
 }
+
+
+TEST_CASE("an audit row the database refuses is lost alone, and the rows "
+          "around it are written") {
+    stack& s = stack::get();
+    const std::string mac = "0015650c0005";
+    const std::string file = s.add_device(mac) + mac + ".cfg";
+    // A DBA's constraint that one row breaks.
+    s.sql_as("postgres",
+             "ALTER TABLE provgate.fetch_audit ADD CONSTRAINT no_poison "
+             "CHECK (user_agent IS DISTINCT FROM 'poison') NOT VALID");
+    const std::string lost = "provgate_audit_rows_total{result=\"lost\"}";
+    const long lost_before = sample(metrics_of(s), lost);
+
+    fetch_options poison;
+    poison.user_agent = "poison";
+    CHECK(s.fetch(file).status == 200);
+    CHECK(s.fetch(file, poison).status == 200);
+    CHECK(s.fetch(file).status == 200);
+    s.wait_for_audit();
+    s.sql_as("postgres",
+             "ALTER TABLE provgate.fetch_audit DROP CONSTRAINT no_poison");
+
+    CHECK(sample(metrics_of(s), lost) == lost_before + 1);
+    CHECK(s.sql("SELECT count(*) FROM provgate.fetch_audit WHERE mac = '" +
+                mac + "'") == "2\n");
+    CHECK(
+        s.log_with("provgate.log", "audit rows refused by the database rows=1")
+            .find("rows=1 reason=") != std::string::npos);
+    // The queue goes on.
+    CHECK(s.fetch(file).status == 200);
+    CHECK(s.sql("SELECT count(*) FROM provgate.fetch_audit WHERE mac = '" +
+                mac + "'") == "3\n");
+}
