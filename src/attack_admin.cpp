@@ -23,6 +23,23 @@ constexpr const char* decoy_extension = "(decoy)";
 
 constexpr const char* iso_utc = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
 
+
+// Sets columns of the device whose MAC is $1, by set_clause with args as
+// $2 on, never of a decoy; admin_error if there is no such device.
+template <typename... Args>
+void update_device(pqxx::connection& cx, const mac_address& mac,
+                   const std::string& set_clause, Args&&... args) {
+    pqxx::work tx(cx);
+    const pqxx::result updated =
+        tx.exec_params("UPDATE provgate.devices SET " + set_clause +
+                           " WHERE mac = $1 AND NOT decoy",
+                       mac.to_string(), std::forward<Args>(args)...);
+    if (updated.affected_rows() == 0) {
+        throw admin_error("device \"" + mac.to_string() + "\" does not exist");
+    }
+    tx.commit();
+}
+
 } // namespace
 
 
@@ -112,53 +129,23 @@ VALUES ($1, $2, $3, $4, decode($5, 'hex'), true)
 
 
 void attack_admin::set_legacy(const mac_address& mac, bool legacy) {
-    pqxx::work tx(state_->cx);
-    const pqxx::result updated = tx.exec_params(R"(
-UPDATE provgate.devices
-SET legacy = $2,
-    bootstrapped_at = CASE WHEN $2 THEN NULL ELSE bootstrapped_at END
-WHERE mac = $1
-  AND NOT decoy
-)",
-                                                mac.to_string(), legacy);
-    if (updated.affected_rows() == 0) {
-        throw admin_error("device \"" + mac.to_string() + "\" does not exist");
-    }
-    tx.commit();
+    update_device(state_->cx, mac, R"(
+legacy = $2,
+bootstrapped_at = CASE WHEN $2 THEN NULL ELSE bootstrapped_at END)",
+                  legacy);
 }
 
 
 void attack_admin::set_digest(const mac_address& mac, const std::string& user,
                               const std::string& ha1) {
-    pqxx::work tx(state_->cx);
-    const pqxx::result updated = tx.exec_params(R"(
-UPDATE provgate.devices
-SET digest_user = nullif($2, ''),
-    digest_ha1 = nullif($3, '')
-WHERE mac = $1
-  AND NOT decoy
-)",
-                                                mac.to_string(), user, ha1);
-    if (updated.affected_rows() == 0) {
-        throw admin_error("device \"" + mac.to_string() + "\" does not exist");
-    }
-    tx.commit();
+    update_device(state_->cx, mac,
+                  "digest_user = nullif($2, ''), digest_ha1 = nullif($3, '')",
+                  user, ha1);
 }
 
 
 void attack_admin::set_require_cert(const mac_address& mac, bool required) {
-    pqxx::work tx(state_->cx);
-    const pqxx::result updated = tx.exec_params(R"(
-UPDATE provgate.devices
-SET require_client_cert = $2
-WHERE mac = $1
-  AND NOT decoy
-)",
-                                                mac.to_string(), required);
-    if (updated.affected_rows() == 0) {
-        throw admin_error("device \"" + mac.to_string() + "\" does not exist");
-    }
-    tx.commit();
+    update_device(state_->cx, mac, "require_client_cert = $2", required);
 }
 
 

@@ -437,6 +437,17 @@ std::string stack::standby_sql(const std::string& statement) {
 }
 
 
+void stack::check_denied(const std::string& role,
+                         std::initializer_list<const char*> statements) {
+    for (const char* statement : statements) {
+        CAPTURE(statement);
+        const command_result r = sql_as(role, statement);
+        CHECK(r.status != 0);
+        CHECK(r.err.find("permission denied") != std::string::npos);
+    }
+}
+
+
 command_result stack::sql_as(const std::string& role,
                              const std::string& statement) {
     return run("psql -X -q -tA -v ON_ERROR_STOP=1 -U " + quote(role) + " -c " +

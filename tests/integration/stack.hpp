@@ -6,6 +6,7 @@
 // libcurl as a phone would.
 
 #include <chrono>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <vector>
@@ -93,6 +94,11 @@ public:
 
     // Runs SQL as an arbitrary role of the cluster.
     command_result sql_as(const std::string& role, const std::string& sql);
+
+    // Runs each statement as role and checks that PostgreSQL refuses it
+    // for lack of privilege.
+    void check_denied(const std::string& role,
+                      std::initializer_list<const char*> statements);
 
     // Restarts the worker with deploy/stack settings changed for this one
     // start, e.g. "PROVGATE_LOCKOUT_MAX_FAILURES=3".

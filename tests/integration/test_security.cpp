@@ -20,22 +20,19 @@ TEST_CASE("the worker's role may read lookups and insert audit rows only") {
                    "SELECT mac, token_hash FROM provgate.devices LIMIT 1")
               .status == 0);
 
-    for (const char* forbidden : {
-             "SELECT * FROM provgate.extensions",
-             "SELECT created_at FROM provgate.devices",
-             "SELECT * FROM provgate.fetch_audit",
-             "UPDATE provgate.devices SET revoked_at = NULL",
-             "DELETE FROM provgate.fetch_audit",
-             "INSERT INTO provgate.devices (mac, extension, token_hash) "
-             "VALUES ('001565000299', 'x', decode(repeat('00', 32), 'hex'))",
-             "UPDATE provgate.extensions SET password = 'x'",
-             "CREATE TABLE provgate.t (x int)",
-         }) {
-        CAPTURE(forbidden);
-        const auto r = s.sql_as("provgate_worker", forbidden);
-        CHECK(r.status != 0);
-        CHECK(r.err.find("permission denied") != std::string::npos);
-    }
+    s.check_denied(
+        "provgate_worker",
+        {
+            "SELECT * FROM provgate.extensions",
+            "SELECT created_at FROM provgate.devices",
+            "SELECT * FROM provgate.fetch_audit",
+            "UPDATE provgate.devices SET revoked_at = NULL",
+            "DELETE FROM provgate.fetch_audit",
+            "INSERT INTO provgate.devices (mac, extension, token_hash) "
+            "VALUES ('001565000299', 'x', decode(repeat('00', 32), 'hex'))",
+            "UPDATE provgate.extensions SET password = 'x'",
+            "CREATE TABLE provgate.t (x int)",
+        });
 }
 
 
