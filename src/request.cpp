@@ -58,7 +58,7 @@ std::optional<std::string_view> below_prefix(std::string_view prefix,
 
 // The longest run of token characters in text. 22 of them are half a
 // token (132 bits), the same bound nginx's redacting log format uses;
-// found by fuzz/fuzz_path.cpp in a segment such as "<25 token chars>.L".
+// found by tests/fuzz/fuzz_path.cpp in a segment such as "<25 token chars>.L".
 std::size_t longest_token_run(std::string_view text) {
     std::size_t longest = 0;
     std::size_t run = 0;

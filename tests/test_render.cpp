@@ -29,7 +29,7 @@ using provgate::testing::source_dir;
 namespace {
 
 std::shared_ptr<const template_set> shipped_templates() {
-    return template_set::load((source_dir() / "templates").string());
+    return template_set::load((source_dir() / "deploy" / "templates").string());
 }
 
 
@@ -95,7 +95,7 @@ public:
                  std::to_string(counter++) + "-" + std::to_string(random()));
         // The shipped set, with the Yealink device template replaced by
         // the one under test, or removed.
-        std::filesystem::copy(source_dir() / "templates", path_,
+        std::filesystem::copy(source_dir() / "deploy" / "templates", path_,
                               std::filesystem::copy_options::recursive);
         std::filesystem::remove(template_path());
         if (yealink_source != nullptr) {

@@ -82,7 +82,7 @@ const file_rule& rule_for(const char* file, const char* vendor) {
 
 std::shared_ptr<const template_set> shipped() {
     static const auto set =
-        template_set::load((source_dir() / "templates").string());
+        template_set::load((source_dir() / "deploy" / "templates").string());
     return set;
 }
 
@@ -288,7 +288,7 @@ TEST_CASE("a per-model template overrides the vendor's default") {
     const auto dir = std::filesystem::temp_directory_path() /
                      ("provgate-test-model-" + std::to_string(getpid()));
     std::filesystem::remove_all(dir);
-    std::filesystem::copy(source_dir() / "templates", dir,
+    std::filesystem::copy(source_dir() / "deploy" / "templates", dir,
                           std::filesystem::copy_options::recursive);
     std::filesystem::create_directories(dir / "yealink" / "t54w");
     std::ofstream(dir / "yealink" / "t54w" / "mac.cfg.mustache")

@@ -149,7 +149,7 @@ TEST_CASE("a reload under load changes the templates and fails no request") {
     const std::string folder = s.add_device("001565000601");
     const std::string path = folder + "001565000601.cfg";
     // A second template directory whose Yealink file differs in a comment.
-    check_ok(s.run("cp -r \"$PROVGATE_SOURCE/templates\" " + s.dir() +
+    check_ok(s.run("cp -r \"$PROVGATE_SOURCE/deploy/templates\" " + s.dir() +
                    "/templates-new && sed -i 's/^## Rendered by provgate/## "
                    "Reloaded by provgate/' " +
                    s.dir() + "/templates-new/yealink/mac.cfg.mustache"));
@@ -200,7 +200,7 @@ TEST_CASE("a request in flight during a reload finishes on its old "
     plain.plain_http = true;
     check_ok(s.run("rm -rf " + s.dir() +
                    "/templates-old && cp -r "
-                   "\"$PROVGATE_SOURCE/templates\" " +
+                   "\"$PROVGATE_SOURCE/deploy/templates\" " +
                    s.dir() + "/templates-old && cp -r " + s.dir() +
                    "/templates-old " + s.dir() +
                    "/templates-later && sed -i "
