@@ -276,6 +276,20 @@ void read_cache(const std::string& file, const std::string& path,
 }
 
 
+void read_render_cache(const std::string& file, const std::string& path,
+                       const YAML::Node& node, render_cache_settings& out) {
+    read_mapping(file, path, node,
+                 {
+                     {"max_bytes",
+                      [&](auto& key, auto& value) {
+                          out.max_bytes =
+                              read_int(file, key, value, 0, 1024 * 1024 * 1024);
+                      }},
+                 },
+                 {});
+}
+
+
 void read_audit(const std::string& file, const std::string& path,
                 const YAML::Node& node, audit_settings& out) {
     read_mapping(file, path, node,
@@ -497,6 +511,10 @@ config read_top_level(const std::string& file, const YAML::Node& root) {
             {"lookup_cache",
              [&](auto& key, auto& value) {
                  read_cache(file, key, value, cfg.lookup_cache);
+             }},
+            {"render_cache",
+             [&](auto& key, auto& value) {
+                 read_render_cache(file, key, value, cfg.render_cache);
              }},
             {"audit",
              [&](auto& key, auto& value) {

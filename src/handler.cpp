@@ -18,9 +18,9 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <fstream>
-#include <iomanip>
 #include <sstream>
 
 namespace provgate {
@@ -104,9 +104,7 @@ std::optional<std::string> static_file(const settings& s, const file_rule& rule,
 }
 
 
-response with_etag(std::string body, const file_rule& rule, const request& req,
-                   fetch& f) {
-    response file = file_response(std::move(body), content_type(rule));
+response with_etag(response file, const request& req, fetch& f) {
     if (!req.if_none_match.empty() &&
         etag_matches(req.if_none_match, header_value(file, "ETag"))) {
         f.result = outcome::not_modified;
@@ -114,6 +112,24 @@ response with_etag(std::string body, const file_rule& rule, const request& req,
     }
     f.result = outcome::served;
     return file;
+}
+
+
+// The file of rule rendered from in, from the render cache if it is there.
+// Throws render_error as template_set::render does.
+response rendered(const settings& s, const file_rule& rule,
+                  const render_input& in) {
+    const std::string key = render_key(rule, in);
+    auto file = s.renders->find(key);
+    metrics().count_render(file != nullptr);
+    if (!file) {
+        std::string body = s.templates->render(rule, in);
+        std::string etag = make_etag(body);
+        file = std::make_shared<const rendered_file>(
+            rendered_file{std::move(body), std::move(etag)});
+        s.renders->put(key, file);
+    }
+    return file_response(file->body, content_type(rule), file->etag);
 }
 
 
@@ -131,7 +147,8 @@ response serve_rule(const context& c, const file_rule& rule, fetch& f) {
 
     if (rule.kind == file_kind::common) {
         if (auto body = static_file(c.s, rule, f.file)) {
-            return with_etag(std::move(*body), rule, c.req, f);
+            return with_etag(
+                file_response(std::move(*body), content_type(rule)), c.req, f);
         }
         if (rule.template_name.empty()) {
             f.result = outcome::unknown_file;
@@ -146,7 +163,7 @@ response serve_rule(const context& c, const file_rule& rule, fetch& f) {
     in.model = pick_model(c);
     in.provisioning_url = c.url;
     try {
-        return with_etag(c.s.templates->render(rule, in), rule, c.req, f);
+        return with_etag(rendered(c.s, rule, in), c.req, f);
     } catch (const render_error& e) {
         f.result = outcome::render_failed;
         PROVGATE_LOG(error)
@@ -367,28 +384,44 @@ void log_access(const request& req, const response& r, const fetch& f,
     const bool reached = f.result == outcome::served ||
                          f.result == outcome::not_modified ||
                          f.result == outcome::upload_discarded;
-    std::ostringstream line;
-    line << "fetch method=" << sanitize(req.method, 16)
-         << " path=" << redact_uri(req.uri) << " status=" << r.status
-         << " bytes=" << (req.method == "HEAD" ? 0 : r.body.size())
-         << " duration_ms=" << std::fixed << std::setprecision(3) << duration_ms
-         << " outcome=" << to_string(f.result);
+    // Built by appending rather than with a stream: this runs for every
+    // request, and a stream's locale and state cost more than the line.
+    std::string line;
+    line.reserve(200);
+    line += "fetch method=";
+    line += sanitize(req.method, 16);
+    line += " path=";
+    line += redact_uri(req.uri);
+    line += " status=";
+    line += std::to_string(r.status);
+    line += " bytes=";
+    line += std::to_string(req.method == "HEAD" ? 0 : r.body.size());
+    line += " duration_ms=";
+    std::array<char, 32> ms{};
+    const auto printed =
+        std::to_chars(ms.data(), ms.data() + ms.size(), duration_ms,
+                      std::chars_format::fixed, 3);
+    line.append(ms.data(), printed.ptr);
+    line += " outcome=";
+    line += to_string(f.result);
     if (reached) {
-        line << " mac=" << (f.mac.empty() ? "-" : f.mac)
-             << " vendor=" << f.vendor;
+        line += " mac=";
+        line += f.mac.empty() ? "-" : f.mac;
+        line += " vendor=";
+        line += f.vendor;
     }
     if (f.legacy && reached) {
-        line << " legacy=shared-directory";
+        line += " legacy=shared-directory";
     }
 
     // Scanners cause most failures: they are routine and logged at debug.
     // A fetch through the shared directory is the insecure mode at work.
     if (reached && f.legacy) {
-        PROVGATE_LOG(warning) << line.str();
+        PROVGATE_LOG(warning) << line;
     } else if (reached) {
-        PROVGATE_LOG(info) << line.str();
+        PROVGATE_LOG(info) << line;
     } else {
-        PROVGATE_LOG(debug) << line.str();
+        PROVGATE_LOG(debug) << line;
     }
 }
 
@@ -437,6 +470,8 @@ std::shared_ptr<const settings> load_settings(const std::string& path) {
     auto s = std::make_shared<settings>();
     s->cfg = load_config(path);
     s->templates = template_set::load(s->cfg.templates_dir);
+    s->renders = std::make_shared<render_cache>(
+        static_cast<std::size_t>(s->cfg.render_cache.max_bytes));
     if (!s->cfg.token_seal_key_file.empty()) {
         s->seal_key = load_seal_key(s->cfg.token_seal_key_file);
     }

@@ -75,9 +75,16 @@ response internal_error() {
 
 
 response file_response(std::string body, std::string_view content_type) {
+    std::string etag = make_etag(body);
+    return file_response(std::move(body), content_type, std::move(etag));
+}
+
+
+response file_response(std::string body, std::string_view content_type,
+                       std::string etag) {
     response r;
     r.headers.emplace_back("Content-Type", std::string(content_type));
-    r.headers.emplace_back("ETag", make_etag(body));
+    r.headers.emplace_back("ETag", std::move(etag));
     r.body = std::move(body);
     return r;
 }

@@ -19,8 +19,10 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -41,10 +43,29 @@ BOOST_LOG_ATTRIBUTE_KEYWORD(client_kw, "Client", std::string)
 BOOST_LOG_ATTRIBUTE_KEYWORD(timestamp_kw, "TimeStamp", boost::posix_time::ptime)
 
 
+// "2026-12-04T05:13:01.123456", the form of Boost's
+// to_iso_extended_string with the fraction always written. Written by hand:
+// Boost's version builds a stream with its own locale for every line.
+void write_timestamp(logging::formatting_ostream& out,
+                     const boost::posix_time::ptime& ts) {
+    const auto date = ts.date().year_month_day();
+    const auto time = ts.time_of_day();
+    std::array<char, 40> text{};
+    const int n = std::snprintf(
+        text.data(), text.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%06d ",
+        static_cast<int>(date.year), static_cast<int>(date.month),
+        static_cast<int>(date.day), static_cast<int>(time.hours()),
+        static_cast<int>(time.minutes()), static_cast<int>(time.seconds()),
+        static_cast<int>(time.fractional_seconds() * 1000000 /
+                         boost::posix_time::time_duration::ticks_per_second()));
+    out.write(text.data(), n);
+}
+
+
 void format_record(const logging::record_view& rec,
                    logging::formatting_ostream& out) {
     if (const auto ts = rec[timestamp_kw]) {
-        out << boost::posix_time::to_iso_extended_string(*ts) << ' ';
+        write_timestamp(out, *ts);
     }
     if (const auto level = rec[severity_kw]) {
         out << to_string(*level) << ' ';

@@ -151,6 +151,14 @@ std::string metrics_registry::render() const {
            "Queries for the token lookups that missed the cache; each "
            "serves every request that waited for one.");
     out << "provgate_lookup_queries_total " << lookup_queries_.load() << '\n';
+
+    family(out, "provgate_renders_total", "counter",
+           "Files rendered from their template, or taken from the render "
+           "cache.");
+    out << "provgate_renders_total{result=\"cached\"} "
+        << renders_cached_.load() << '\n';
+    out << "provgate_renders_total{result=\"rendered\"} "
+        << renders_done_.load() << '\n';
     return out.str();
 }
 
@@ -177,6 +185,11 @@ void metrics_registry::count_audit_lost(std::uint64_t rows) {
 
 void metrics_registry::count_cache_lookup(bool hit) {
     ++(hit ? cache_hits_ : cache_misses_);
+}
+
+
+void metrics_registry::count_render(bool cached) {
+    ++(cached ? renders_cached_ : renders_done_);
 }
 
 

@@ -512,17 +512,20 @@ TEST_CASE("the cache and audit sections load, with their defaults and "
     CHECK(defaults.lookup_cache.ttl_seconds == 10);
     CHECK(defaults.audit.queue_rows == 50000);
     CHECK(defaults.audit.drain_seconds == 10);
+    CHECK(defaults.render_cache.max_bytes == 16 * 1024 * 1024);
 
     const std::string text =
         replace_line(minimal_file, "templates_dir: /srv/templates",
                      "templates_dir: /srv/templates\n"
                      "lookup_cache: {max_entries: 0, ttl_seconds: 2}\n"
+                     "render_cache: {max_bytes: 0}\n"
                      "audit: {queue_rows: 10, drain_seconds: 0}");
     const config set = load_config(dir.write("set.yaml", text));
     CHECK(set.lookup_cache.max_entries == 0);
     CHECK(set.lookup_cache.ttl_seconds == 2);
     CHECK(set.audit.queue_rows == 10);
     CHECK(set.audit.drain_seconds == 0);
+    CHECK(set.render_cache.max_bytes == 0);
 
     const std::string bad = dir.write(
         "bad.yaml",
@@ -530,4 +533,13 @@ TEST_CASE("the cache and audit sections load, with their defaults and "
                      "templates_dir: /srv/templates\naudit:\n  queue_rows: 0"));
     CHECK(load_error(bad) == bad + ":5:15: key \"audit.queue_rows\": expected "
                                    "an integer from 1 to 10000000");
+
+    const std::string bad_renders =
+        dir.write("bad-renders.yaml",
+                  replace_line(minimal_file, "templates_dir: /srv/templates",
+                               "templates_dir: /srv/templates\n"
+                               "render_cache:\n  max_bytes: -1"));
+    CHECK(load_error(bad_renders) ==
+          bad_renders + ":5:14: key \"render_cache.max_bytes\": expected an "
+                        "integer from 0 to 1073741824");
 }

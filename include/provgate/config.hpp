@@ -54,6 +54,12 @@ struct cache_settings {
     int ttl_seconds = 10;    // how long an account change may go unseen
 };
 
+// The "render_cache" section: rendered files kept in memory
+// (render_cache.hpp). A reload starts a new cache of the new size.
+struct render_cache_settings {
+    int max_bytes = 16 * 1024 * 1024; // 0 turns the cache off
+};
+
 // The "audit" section: the rows waiting for the writer thread
 // (audit_writer.hpp). Sized at start; a reload does not change it.
 struct audit_settings {
@@ -94,6 +100,7 @@ struct config {
     bool has_pnp = false; // the file has a "pnp" section
     lockout_settings lockout;
     cache_settings lookup_cache;
+    render_cache_settings render_cache;
     audit_settings audit;
 };
 

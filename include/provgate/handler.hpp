@@ -9,16 +9,19 @@
 #include "provgate/lockout.hpp"
 #include "provgate/lookup_batcher.hpp"
 #include "provgate/render.hpp"
+#include "provgate/render_cache.hpp"
 #include "provgate/request.hpp"
 #include "provgate/store.hpp"
 
 namespace provgate {
 
 // What a request is served with: the configuration and the templates
-// loaded from it, replaced together as one snapshot.
+// loaded from it, replaced together as one snapshot, with the cache of
+// files rendered from those templates.
 struct settings {
     config cfg;
     std::shared_ptr<const template_set> templates;
+    std::shared_ptr<render_cache> renders;
     std::string seal_key; // from token_seal_key_file; empty if none
 };
 

@@ -39,6 +39,10 @@ response internal_error();
 // A file to send, with its strong ETag derived from the body.
 response file_response(std::string body, std::string_view content_type);
 
+// The same with an ETag computed before, from make_etag(body).
+response file_response(std::string body, std::string_view content_type,
+                       std::string etag);
+
 // The 304 for a file whose ETag the client already holds.
 response not_modified(const response& file);
 

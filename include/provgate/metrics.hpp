@@ -49,6 +49,9 @@ public:
     // A token lookup answered by device_cache, or sent to the database.
     void count_cache_lookup(bool hit);
 
+    // A file taken from render_cache, or rendered from its template.
+    void count_render(bool cached);
+
     // One query of lookup_batcher, for however many tokens.
     void count_lookup_query();
 
@@ -80,6 +83,8 @@ private:
     std::atomic<std::uint64_t> cache_hits_{0};
     std::atomic<std::uint64_t> cache_misses_{0};
     std::atomic<std::uint64_t> lookup_queries_{0};
+    std::atomic<std::uint64_t> renders_cached_{0};
+    std::atomic<std::uint64_t> renders_done_{0};
 };
 
 // The process-wide registry.

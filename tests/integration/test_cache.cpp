@@ -117,6 +117,42 @@ TEST_CASE("a DBA's change to an account reaches the cache within a second") {
 }
 
 
+TEST_CASE("a file fetched again is not rendered again, and a new password "
+          "is rendered within a second") {
+    stack& s = stack::get();
+    const std::string file =
+        s.add_device("0015650c00a1", "Lobby") + "0015650c00a1.cfg";
+    const std::string cached = "provgate_renders_total{result=\"cached\"}";
+    const std::string rendered = "provgate_renders_total{result=\"rendered\"}";
+
+    const http_result first = s.fetch(file);
+    REQUIRE(first.status == 200);
+    const std::string before = metrics_of(s);
+    const http_result second = s.fetch(file);
+    const std::string after = metrics_of(s);
+    CHECK(second.status == 200);
+    CHECK(second.body == first.body);
+    CHECK(second.header("ETag") == first.header("ETag"));
+    CHECK(sample(after, cached) == sample(before, cached) + 1);
+    CHECK(sample(after, rendered) == sample(before, rendered));
+
+    s.sql("UPDATE provgate.extensions SET password = 'pw-renewed-77' "
+          "WHERE extension = 'x0015650c00a1'");
+    const auto changed = clock_type::now();
+    http_result r;
+    while (clock_type::now() - changed < 1s) {
+        r = s.fetch(file);
+        if (r.body.find("pw-renewed-77") != std::string::npos) {
+            break;
+        }
+        std::this_thread::sleep_for(10ms);
+    }
+    CHECK(r.status == 200);
+    CHECK(r.body.find("pw-renewed-77") != std::string::npos);
+    CHECK(r.header("ETag") != first.header("ETag"));
+}
+
+
 TEST_CASE("while PostgreSQL is away the cache is off: no file is served "
           "that a revocation could have ended") {
     stack& s = stack::get();
