@@ -361,7 +361,8 @@ digest_verdict
 digest_nonces::verify(std::string_view header, std::string_view method,
                       std::string_view uri, std::string_view user,
                       std::string_view ha1, std::string_view realm,
-                      std::int64_t now, int lifetime_seconds) {
+                      std::int64_t now, int lifetime_seconds,
+                      const shared_uses& shared) {
     const auto auth = parse_digest_authorization(header);
     if (!auth) {
         return digest_verdict::missing;
@@ -390,6 +391,13 @@ digest_nonces::verify(std::string_view header, std::string_view method,
     const std::uint64_t nc = std::stoull(auth->nc, nullptr, 16);
     if (!accept_count(auth->nonce, nc, now, lifetime_seconds)) {
         return digest_verdict::refused;
+    }
+    if (shared) {
+        const auto issued = static_cast<std::int64_t>(
+            std::stoull(auth->nonce.substr(0, time_digits), nullptr, 16));
+        if (!shared(auth->nonce, nc, issued + lifetime_seconds)) {
+            return digest_verdict::refused;
+        }
     }
     return digest_verdict::accepted;
 }

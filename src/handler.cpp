@@ -206,7 +206,8 @@ digest_nonces& process_nonces() {
 // HTTP Digest for a device that has a credential, once its token and MAC
 // were accepted: the 401 challenge unless the request carries a valid
 // Authorization header with a fresh nonce, else nullopt.
-std::optional<response> check_digest(const settings& s, const request& req,
+std::optional<response> check_digest(store& db, const settings& s,
+                                     const request& req,
                                      const device_record& device, fetch& f) {
     const std::int64_t now =
         std::chrono::duration_cast<std::chrono::seconds>(
@@ -215,7 +216,11 @@ std::optional<response> check_digest(const settings& s, const request& req,
     digest_nonces& nonces = process_nonces();
     const digest_verdict verdict = nonces.verify(
         req.authorization, req.method, req.uri, device.digest_user,
-        device.digest_ha1, s.cfg.digest_realm, now, s.cfg.digest_nonce_seconds);
+        device.digest_ha1, s.cfg.digest_realm, now, s.cfg.digest_nonce_seconds,
+        [&db](const std::string& nonce, std::uint64_t nc,
+              std::int64_t expires_at) {
+            return db.use_digest_nonce(nonce, nc, expires_at);
+        });
     if (verdict == digest_verdict::accepted) {
         return std::nullopt;
     }
@@ -345,7 +350,7 @@ response serve(store& db, device_cache& cache, lookup_batcher& lookups,
         return not_found();
     }
     if (c.device && !c.device->digest_ha1.empty()) {
-        if (auto challenge = check_digest(s, req, *c.device, f)) {
+        if (auto challenge = check_digest(c.db, s, req, *c.device, f)) {
             return std::move(*challenge);
         }
     }

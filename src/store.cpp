@@ -214,6 +214,8 @@ void prepare_primary(pqxx::connection& cx) {
                "SELECT provgate.promote_token($1, decode($2, 'hex'))");
     cx.prepare("note_identity", "SELECT provgate.note_identity($1, $2, $3, "
                                 "$4::inet, $5, $6)");
+    cx.prepare("use_digest_nonce",
+               "SELECT provgate.use_digest_nonce($1, $2, to_timestamp($3))");
 }
 
 
@@ -466,6 +468,19 @@ bool store::note_identity(std::int64_t device_id, const std::string& cert,
                            null_if_empty(user_agent),
                            null_if_empty(client_addr),
                            null_if_empty(token_prefix), quarantine)[0][0]
+            .as<bool>();
+    });
+}
+
+
+
+bool store::use_digest_nonce(const std::string& nonce, std::uint64_t nc,
+                             std::int64_t expires_at) {
+    return guarded(*state_, state_->primary, [&](pqxx::connection& cx) {
+        pqxx::nontransaction tx(cx);
+        return tx
+            .exec_prepared("use_digest_nonce", nonce,
+                           static_cast<std::int64_t>(nc), expires_at)[0][0]
             .as<bool>();
     });
 }

@@ -1,10 +1,14 @@
 // Unit tests for HTTP Digest: the Authorization header's parameters, the
 // response of RFC 7616's SHA-256 example, and the nonces (fresh, expired,
-// forged) with the refusal of a replayed nc.
+// forged) with the refusal of a replayed nc, in one process and across
+// processes.
 
 #include "provgate/digest_auth.hpp"
 
 #include <doctest/doctest.h>
+
+#include <map>
+#include <vector>
 
 using namespace provgate;
 
@@ -95,6 +99,56 @@ TEST_CASE("nonces are fresh for their lifetime, and only under their key") {
     CHECK(nonces.check(nonce.substr(1), now, lifetime) == nonce_state::forged);
     CHECK(digest_nonces().check(nonce, now, lifetime) == nonce_state::forged);
     CHECK(nonces.opaque() == digest_nonces(key).opaque());
+}
+
+
+TEST_CASE("a header used with another process is refused by the shared "
+          "record of nonce counts") {
+    digest_nonces first_process(key);
+    digest_nonces second_process(key);
+    const std::string ha1 = digest_ha1("phone", "provgate", "secret");
+    const std::string uri = "/prov/t/a.cfg";
+    const std::string nonce = first_process.mint(now);
+
+    // What PostgreSQL's provgate.digest_nonce_uses does for every process.
+    std::map<std::string, std::uint64_t> highest;
+    std::vector<std::int64_t> expiries;
+    const digest_nonces::shared_uses shared =
+        [&](const std::string& n, std::uint64_t nc, std::int64_t expires_at) {
+            expiries.push_back(expires_at);
+            if (highest.contains(n) && highest[n] >= nc) {
+                return false;
+            }
+            highest[n] = nc;
+            return true;
+        };
+    const auto verify = [&](digest_nonces& process, const std::string& header,
+                            std::int64_t at) {
+        return process.verify(header, "GET", uri, "phone", ha1, "provgate", at,
+                              lifetime, shared);
+    };
+
+    const std::string header = authorization(ha1, nonce, "00000001");
+    CHECK(verify(first_process, header, now) == digest_verdict::accepted);
+    CHECK(highest.at(nonce) == 1);
+    CHECK(expiries.back() == now + lifetime);
+    // The same header captured and sent to another process: that process
+    // has never seen it, the shared record has.
+    CHECK(verify(second_process, header, now + 1) == digest_verdict::refused);
+    CHECK(verify(second_process, authorization(ha1, nonce, "00000002"),
+                 now + 1) == digest_verdict::accepted);
+    CHECK(highest.at(nonce) == 2);
+
+    // A wrong password or a forged nonce never reaches the shared record.
+    const std::size_t calls = expiries.size();
+    CHECK(verify(first_process,
+                 authorization(digest_ha1("phone", "provgate", "guess"),
+                               first_process.mint(now), "00000001"),
+                 now) == digest_verdict::refused);
+    CHECK(verify(first_process,
+                 authorization(ha1, digest_nonces().mint(now), "00000001"),
+                 now) == digest_verdict::missing);
+    CHECK(expiries.size() == calls);
 }
 
 

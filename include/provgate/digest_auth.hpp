@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -61,8 +62,9 @@ enum class digest_verdict {
 // "<time><salt><mac>" in hex: the second it was issued, eight random bytes
 // and an HMAC-SHA-256 over both under a key of the process, so that a
 // nonce needs no state until it is used. The highest nc seen per nonce is
-// kept in memory until the nonce expires; while max_tracked nonces are in
-// use, the first use of another is refused. Thread-safe.
+// kept in memory until the nonce expires (and, through verify's shared
+// record, in PostgreSQL for the other processes); while max_tracked nonces
+// are in use, the first use of another is refused. Thread-safe.
 class digest_nonces {
 public:
     static constexpr std::size_t max_tracked = 100000;
@@ -89,12 +91,20 @@ public:
     bool accept_count(const std::string& nonce, std::uint64_t nc,
                       std::int64_t now, int lifetime_seconds);
 
+    // Records, where every worker process sees it, that nc was used with
+    // nonce, which expires at expires_at (seconds since the epoch); false
+    // if a count as high was used before (store::use_digest_nonce).
+    using shared_uses = std::function<bool(
+        const std::string& nonce, std::uint64_t nc, std::int64_t expires_at)>;
+
     // Checks header against the device's credential for a request of
-    // method and uri.
+    // method and uri. A use that this process accepts is also offered to
+    // shared, if given, which may still refuse it as a replay.
     digest_verdict verify(std::string_view header, std::string_view method,
                           std::string_view uri, std::string_view user,
                           std::string_view ha1, std::string_view realm,
-                          std::int64_t now, int lifetime_seconds);
+                          std::int64_t now, int lifetime_seconds,
+                          const shared_uses& shared = {});
 
 private:
     std::string sign(std::string_view data) const;

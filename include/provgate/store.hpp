@@ -154,6 +154,13 @@ public:
     bool note_failure(const std::string& client_addr, const std::string& reason,
                       int max_failures, int window_seconds, int lock_seconds);
 
+    // Records that the HTTP Digest nonce count nc was used with nonce,
+    // which expires at expires_at (seconds since the epoch); false if a
+    // count as high was used before, by any worker process (a replay; see
+    // sql/008_digest_replay.sql). Throws database_unavailable.
+    bool use_digest_nonce(const std::string& nonce, std::uint64_t nc,
+                          std::int64_t expires_at);
+
     struct state; // the connection and its settings, in store.cpp
 
 private:

@@ -1,8 +1,9 @@
 // HTTP Digest per device, end to end through nginx: a device with a
 // credential is challenged once its token and MAC were accepted; libcurl's
 // Digest with the right password gets the file, a wrong one is refused and
-// audited, a replayed Authorization header is refused, and a device
-// without a credential is not affected.
+// audited, a replayed Authorization header is refused (also by a worker
+// process that never saw it), and a device without a credential is not
+// affected.
 
 #include "stack.hpp"
 
@@ -100,6 +101,42 @@ TEST_CASE("a device with a digest credential needs its password") {
     const auto off = s.ctl("digest --mac " + mac + " --off");
     REQUIRE(off.status == 0);
     CHECK(s.fetch_until(200, file).status == 200);
+}
+
+
+TEST_CASE("a replayed header is refused by another worker process too") {
+    stack& s = stack::get();
+    const std::string mac = "0015650d1003";
+    const std::string file = s.add_device(mac, "Digest Phone") + mac + ".cfg";
+    REQUIRE(s.ctl("digest --mac " + mac + " --user prov-user <<< 'pw 3'")
+                .status == 0);
+
+    const http_result served = s.fetch(file, with_digest("prov-user", "pw 3"));
+    REQUIRE(served.status == 200);
+    const std::string captured = last_authorization(served);
+    REQUIRE_FALSE(captured.empty());
+    // The table is the database owner's alone; the worker only calls
+    // provgate.use_digest_nonce().
+    CHECK(s.sql_as("postgres",
+                   "SELECT highest_nc, expires_at > now() FROM "
+                   "provgate.digest_nonce_uses WHERE nonce = '" +
+                       captured.substr(captured.find("nonce=\"") + 7, 96) +
+                       "'")
+              .out == "1|t\n");
+
+    // A new worker process shares the nonce key, so the nonce is genuine
+    // to it, and remembers nothing of the first process's requests: only
+    // the database can tell that this header was used.
+    s.restart_worker("");
+    fetch_options replay;
+    replay.headers.push_back(captured);
+    const http_result refused = s.fetch(file, replay);
+    CHECK(refused.status == 401);
+    CHECK(refused.body.find("Digest Phone") == std::string::npos);
+    CHECK(last_outcome(s, mac) == "digest_refused\n");
+
+    CHECK(s.fetch(file, with_digest("prov-user", "pw 3")).status == 200);
+    CHECK(last_outcome(s, mac) == "served\n");
 }
 
 

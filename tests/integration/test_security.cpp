@@ -32,6 +32,7 @@ TEST_CASE("the worker's role may read lookups and insert audit rows only") {
             "VALUES ('001565000299', 'x', decode(repeat('00', 32), 'hex'))",
             "UPDATE provgate.extensions SET password = 'x'",
             "CREATE TABLE provgate.t (x int)",
+            "DELETE FROM provgate.digest_nonce_uses",
         });
 }
 
