@@ -357,12 +357,10 @@ bool digest_nonces::accept_count(const std::string& nonce, std::uint64_t nc,
 }
 
 
-digest_verdict
-digest_nonces::verify(std::string_view header, std::string_view method,
-                      std::string_view uri, std::string_view user,
-                      std::string_view ha1, std::string_view realm,
-                      std::int64_t now, int lifetime_seconds,
-                      const shared_uses& shared) {
+digest_verdict digest_nonces::verify(
+    std::string_view header, std::string_view method, std::string_view uri,
+    std::string_view user, std::string_view ha1, std::string_view realm,
+    std::int64_t now, int lifetime_seconds, const shared_uses& shared) {
     const auto auth = parse_digest_authorization(header);
     if (!auth) {
         return digest_verdict::missing;

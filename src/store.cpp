@@ -473,7 +473,6 @@ bool store::note_identity(std::int64_t device_id, const std::string& cert,
 }
 
 
-
 bool store::use_digest_nonce(const std::string& nonce, std::uint64_t nc,
                              std::int64_t expires_at) {
     return guarded(*state_, state_->primary, [&](pqxx::connection& cx) {

@@ -108,8 +108,9 @@ TEST_CASE("a replayed header is refused by another worker process too") {
     stack& s = stack::get();
     const std::string mac = "0015650d1003";
     const std::string file = s.add_device(mac, "Digest Phone") + mac + ".cfg";
-    REQUIRE(s.ctl("digest --mac " + mac + " --user prov-user <<< 'pw 3'")
-                .status == 0);
+    REQUIRE(
+        s.ctl("digest --mac " + mac + " --user prov-user <<< 'pw 3'").status ==
+        0);
 
     const http_result served = s.fetch(file, with_digest("prov-user", "pw 3"));
     REQUIRE(served.status == 200);
@@ -120,8 +121,7 @@ TEST_CASE("a replayed header is refused by another worker process too") {
     CHECK(s.sql_as("postgres",
                    "SELECT highest_nc, expires_at > now() FROM "
                    "provgate.digest_nonce_uses WHERE nonce = '" +
-                       captured.substr(captured.find("nonce=\"") + 7, 96) +
-                       "'")
+                       captured.substr(captured.find("nonce=\"") + 7, 96) + "'")
               .out == "1|t\n");
 
     // A new worker process shares the nonce key, so the nonce is genuine
