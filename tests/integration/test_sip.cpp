@@ -620,7 +620,9 @@ TEST_CASE("plug-and-play reads the MAC in each Request-URI form") {
         {"001565000814", "mac001565000814"},
         {"001565000815", "MAC%3A00:15:65:00:08:15"},
     };
-    for (const auto& [mac, user] : forms) {
+    for (const auto& form : forms) {
+        const char* const mac = form.first;
+        const char* const user = form.second;
         CAPTURE(user);
         add_vendor_device(mac, "yealink", "10m");
 

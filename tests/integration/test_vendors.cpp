@@ -220,7 +220,9 @@ TEST_CASE("each vendor's device file carries the device's own account") {
         {"gigaset", "7c2f80c00009.xml"},
     };
 
-    for (const auto& [key, file] : files) {
+    for (const auto& entry : files) {
+        const auto& key = entry.first;
+        const auto& file = entry.second;
         CAPTURE(key);
         fetch_options opts;
         opts.user_agent = "";

@@ -32,7 +32,9 @@ TEST_CASE("after the suite, no log or table holds a password or a token") {
         {"nginx-access.log", read_file(s.log_file("nginx-access.log"))},
         {"nginx-error.log", read_file(s.log_file("nginx-error.log"))},
     };
-    for (const auto& [name, text] : places) {
+    for (const auto& place : places) {
+        const auto& name = place.first;
+        const auto& text = place.second;
         CAPTURE(name);
         CHECK(text.find("pw-") == std::string::npos);
         int leaked = 0;
