@@ -1,8 +1,9 @@
 // The FastCGI side of the worker: the listening socket, one libfcgi accept
 // loop per thread, and the translation between FastCGI parameters and the
 // request and response values the rest of provgate works with. It also
-// knows how to stop: every loop waits in poll(2) on its connection and on a
-// stop latch, so that SIGTERM can end idle loops while busy ones finish.
+// knows how to stop: every loop waits on its connection (or the listening
+// socket) and on a stop latch, so that SIGTERM can end idle loops while busy
+// ones finish.
 
 #include "provgate/fcgi_server.hpp"
 
@@ -11,6 +12,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -140,17 +142,80 @@ void write_response(FCGX_Request& fcgi, const response& r, bool head) {
 }
 
 
+// A thread's wait for a new connection: an epoll set holding the listening
+// socket with EPOLLEXCLUSIVE and the stop latch. poll(2) on a socket that
+// every idle thread shares would wake all of them for each connection nginx
+// opens beyond its kept-alive ones; EPOLLEXCLUSIVE wakes one.
+class idle_wait {
+public:
+    idle_wait(int listen_fd, const wakeup_latch& stop)
+        : fd_(epoll_create1(EPOLL_CLOEXEC)), stop_fd_(stop.fd()) {
+        if (fd_ < 0) {
+            throw std::system_error(errno, std::generic_category(),
+                                    "could not create epoll set");
+        }
+        epoll_event listening{};
+        listening.events = EPOLLIN | EPOLLEXCLUSIVE;
+        listening.data.fd = listen_fd;
+        epoll_event stopping{};
+        stopping.events = EPOLLIN;
+        stopping.data.fd = stop_fd_;
+        if (epoll_ctl(fd_, EPOLL_CTL_ADD, listen_fd, &listening) != 0 ||
+            epoll_ctl(fd_, EPOLL_CTL_ADD, stop_fd_, &stopping) != 0) {
+            const int saved = errno;
+            ::close(fd_);
+            throw std::system_error(saved, std::generic_category(),
+                                    "could not watch the listening socket");
+        }
+    }
+
+    ~idle_wait() {
+        ::close(fd_);
+    }
+
+    idle_wait(const idle_wait&) = delete;
+    idle_wait& operator=(const idle_wait&) = delete;
+
+    // True when a connection may be waiting, false once stop has fired.
+    bool wait() const {
+        epoll_event events[2];
+        for (;;) {
+            const int n = epoll_wait(fd_, events, 2, -1);
+            if (n < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                return false;
+            }
+            for (int i = 0; i < n; ++i) {
+                if (events[i].data.fd == stop_fd_) {
+                    return false;
+                }
+            }
+            if (n > 0) {
+                return true;
+            }
+        }
+    }
+
+private:
+    int fd_;
+    int stop_fd_;
+};
+
+
 // Waits until there is work: a request on the kept-alive connection, or,
 // without one, a new connection. False once stop has fired and nothing is
 // waiting on the kept-alive connection: the loop then ends.
-bool wait_for_work(const FCGX_Request& fcgi, int listen_fd,
+bool wait_for_work(const FCGX_Request& fcgi, const idle_wait& idle,
                    const wakeup_latch& stop) {
     // XXX: ipcFd is below the line libfcgi's header marks as private, but it
     // is the only way to poll a kept-alive connection; libfcgi 2.4 has kept
     // the field in place for two decades.
-    const bool kept_alive = fcgi.ipcFd >= 0;
-    pollfd fds[2] = {{kept_alive ? fcgi.ipcFd : listen_fd, POLLIN, 0},
-                     {stop.fd(), POLLIN, 0}};
+    if (fcgi.ipcFd < 0) {
+        return idle.wait();
+    }
+    pollfd fds[2] = {{fcgi.ipcFd, POLLIN, 0}, {stop.fd(), POLLIN, 0}};
     for (;;) {
         if (poll(fds, 2, -1) < 0) {
             if (errno == EINTR) {
@@ -158,16 +223,12 @@ bool wait_for_work(const FCGX_Request& fcgi, int listen_fd,
             }
             return false;
         }
-        // A request that nginx already sent is answered even while stopping;
-        // a new connection is not taken any more.
-        if (kept_alive && fds[0].revents != 0) {
+        // A request that nginx already sent is answered even while stopping.
+        if (fds[0].revents != 0) {
             return true;
         }
         if (fds[1].revents != 0) {
             return false;
-        }
-        if (fds[0].revents != 0) {
-            return true;
         }
     }
 }
@@ -175,6 +236,7 @@ bool wait_for_work(const FCGX_Request& fcgi, int listen_fd,
 
 void accept_loop(int listen_fd, const responder& respond,
                  const wakeup_latch& stop) {
+    const idle_wait idle(listen_fd, stop);
     FCGX_Request fcgi;
     FCGX_InitRequest(&fcgi, listen_fd, 0);
 
@@ -182,7 +244,7 @@ void accept_loop(int listen_fd, const responder& respond,
     // reads from it in the next accept, so no lock is held around the call.
     // The listening socket is non-blocking: when several loops wake for one
     // connection, the losers get EAGAIN and wait again.
-    while (wait_for_work(fcgi, listen_fd, stop)) {
+    while (wait_for_work(fcgi, idle, stop)) {
         const int rc = FCGX_Accept_r(&fcgi);
         if (rc < 0) {
             if (rc != -EAGAIN && rc != -EWOULDBLOCK) {

@@ -512,7 +512,7 @@ TEST_CASE("the cache and audit sections load, with their defaults and "
     CHECK(defaults.lookup_cache.ttl_seconds == 10);
     CHECK(defaults.audit.queue_rows == 50000);
     CHECK(defaults.audit.drain_seconds == 10);
-    CHECK(defaults.render_cache.max_bytes == 16 * 1024 * 1024);
+    CHECK(defaults.render_cache.max_bytes == 8 * 1024 * 1024);
 
     const std::string text =
         replace_line(minimal_file, "templates_dir: /srv/templates",

@@ -57,7 +57,7 @@ struct cache_settings {
 // The "render_cache" section: rendered files kept in memory
 // (render_cache.hpp). A reload starts a new cache of the new size.
 struct render_cache_settings {
-    int max_bytes = 16 * 1024 * 1024; // 0 turns the cache off
+    int max_bytes = 8 * 1024 * 1024; // 0 turns the cache off
 };
 
 // The "audit" section: the rows waiting for the writer thread
