@@ -41,6 +41,19 @@ std::string last_authorization(const http_result& r) {
     return r.sent_headers.substr(at, r.sent_headers.find('\r', at) - at);
 }
 
+
+// Sends a header line that was used before again: the worker must refuse
+// it as a replay, with a new challenge and without the file.
+void check_replay_refused(stack& s, const std::string& file,
+                          const std::string& mac, const std::string& header) {
+    fetch_options replay;
+    replay.headers.push_back(header);
+    const http_result refused = s.fetch(file, replay);
+    CHECK(refused.status == 401);
+    CHECK(refused.body.find("Digest Phone") == std::string::npos);
+    CHECK(last_outcome(s, mac) == "digest_refused\n");
+}
+
 } // namespace
 
 
@@ -78,12 +91,7 @@ TEST_CASE("a device with a digest credential needs its password") {
     // The exact header that worked, sent again: same nonce, same nc.
     const std::string replayed = last_authorization(served);
     REQUIRE_FALSE(replayed.empty());
-    fetch_options replay;
-    replay.headers.push_back(replayed);
-    const http_result refused = s.fetch(file, replay);
-    CHECK(refused.status == 401);
-    CHECK(refused.body.find("Digest Phone") == std::string::npos);
-    CHECK(last_outcome(s, mac) == "digest_refused\n");
+    check_replay_refused(s, file, mac, replayed);
 
     const http_result wrong = s.fetch(file, with_digest("prov-user", "guess"));
     CHECK(wrong.status == 401);
@@ -128,12 +136,7 @@ TEST_CASE("a replayed header is refused by another worker process too") {
     // to it, and remembers nothing of the first process's requests: only
     // the database can tell that this header was used.
     s.restart_worker("");
-    fetch_options replay;
-    replay.headers.push_back(captured);
-    const http_result refused = s.fetch(file, replay);
-    CHECK(refused.status == 401);
-    CHECK(refused.body.find("Digest Phone") == std::string::npos);
-    CHECK(last_outcome(s, mac) == "digest_refused\n");
+    check_replay_refused(s, file, mac, captured);
 
     CHECK(s.fetch(file, with_digest("prov-user", "pw 3")).status == 200);
     CHECK(last_outcome(s, mac) == "served\n");
